@@ -1,0 +1,18 @@
+//! flinkops: a GitOps compiler for Apache Flink on Kubernetes.
+//!
+//! Phases, data flowing one way: [`spec`] (TOML in, with spans) → [`validate`] (checked
+//! [`model`] types, every diagnostic collected) → [`bundle`] (image specs) → [`render`]
+//! (Kubernetes objects) → [`emit`] (file bytes) → [`sync`] (diff against `out/`, write, prune).
+//! [`compile`] runs them in order. The library never prints: it returns values and
+//! diagnostics, and the CLI renders them.
+
+pub mod bundle;
+pub mod compile;
+pub mod diag;
+pub mod emit;
+pub mod model;
+pub mod render;
+pub mod spec;
+pub mod sync;
+pub mod validate;
+pub mod versions;

@@ -1,0 +1,39 @@
+//! `flinkops check`: render in memory and fail (exit 1) with a unified diff when `out/` differs.
+
+use super::{Exit, Global, sync_error};
+use flinkops::sync::{self, Status};
+
+/// Render in memory; exit 1 and print a unified diff if out/ differs
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only these environments (repeatable)
+    #[arg(long = "env", value_name = "ENV")]
+    envs: Vec<String>,
+}
+
+pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
+    let (root, c) = g.compile(&args.envs)?;
+    let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
+    if changes.is_empty() {
+        g.info(format!("out/ is up to date ({} files)", c.files.len()));
+        return Ok(());
+    }
+    for ch in &changes {
+        print!("{}", sync::unified_diff(ch));
+    }
+    let list = |s: Status| changes.iter().filter(|c| c.status == s).map(|c| c.path.as_str()).collect::<Vec<_>>();
+    let (changed, missing, stray) = (list(Status::Modified), list(Status::Added), list(Status::Removed));
+    eprintln!(
+        "error: out/ is stale or was edited by hand: {} changed, {} missing, {} stray",
+        changed.len(),
+        missing.len(),
+        stray.len()
+    );
+    for (what, files) in [("changed", &changed), ("missing", &missing), ("stray", &stray)] {
+        for f in files.iter() {
+            eprintln!("  {what}: {f}");
+        }
+    }
+    eprintln!("  = help: run `flinkops generate` and commit out/ together with the specs");
+    Err(Exit::Drift)
+}

@@ -1,0 +1,120 @@
+//! `flinkops diff`: show what `generate` would change, as text, Markdown (for a pull-request
+//! comment) or JSON; always exits 0 when the specs are valid.
+//!
+//! The JSON shape is stable (see README "diff --format json"):
+//! `{"summary": {"added": N, "modified": N, "removed": N}, "changes": [{"path", "env",
+//! "status", "diff"}]}` with `env` null for files outside `out/<env>/`.
+
+use serde_json::json;
+
+use super::{Exit, Global, sync_error};
+use flinkops::sync::{self, Change, Status};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Show what generate would change; exit 0
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only these environments (repeatable)
+    #[arg(long = "env", value_name = "ENV")]
+    envs: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Most diff bytes a Markdown report shows (PR comments are limited to 65536 characters).
+const MARKDOWN_BUDGET: usize = 60_000;
+
+/// The environment a path belongs to: `out/<env>/…`, `out/argocd/<env>.yaml`, `out/flux/<env>.yaml`.
+fn env_of(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("out/")?;
+    let (first, tail) = rest.split_once('/')?;
+    match first {
+        "images" => None,
+        "argocd" | "flux" => tail.strip_suffix(".yaml").map(str::to_string),
+        env => Some(env.to_string()),
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Added => "added",
+        Status::Modified => "changed",
+        Status::Removed => "removed",
+    }
+}
+
+fn markdown(changes: &[Change]) -> String {
+    let mut s = String::from("### flinkops diff\n\n");
+    if changes.is_empty() {
+        s.push_str("No changes to `out/`.\n");
+        return s;
+    }
+    let mut groups: std::collections::BTreeMap<String, Vec<&Change>> = Default::default();
+    for c in changes {
+        groups.entry(env_of(&c.path).unwrap_or_else(|| "(shared: images)".into())).or_default().push(c);
+    }
+    s.push_str("| environment | added | changed | removed |\n|---|---|---|---|\n");
+    for (env, cs) in &groups {
+        let n = |st| cs.iter().filter(|c| c.status == st).count();
+        s.push_str(&format!("| {env} | {} | {} | {} |\n", n(Status::Added), n(Status::Modified), n(Status::Removed)));
+    }
+    let mut budget = MARKDOWN_BUDGET;
+    let mut cut = vec![];
+    for (env, cs) in &groups {
+        s.push_str(&format!("\n#### {env}\n"));
+        for c in cs {
+            let d = sync::unified_diff(c);
+            if d.len() > budget {
+                cut.push(c.path.clone());
+                s.push_str(&format!("\n- `{}` ({}) — diff not shown, see below\n", c.path, status_word(c.status)));
+                continue;
+            }
+            budget -= d.len();
+            s.push_str(&format!("\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n", c.path, status_word(c.status)));
+        }
+    }
+    if !cut.is_empty() {
+        s.push_str(&format!(
+            "\n> {} file diff(s) were cut to keep this comment under the size limit; run `flinkops diff` locally to see them.\n",
+            cut.len()
+        ));
+    }
+    s
+}
+
+pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
+    let (root, c) = g.compile(&args.envs)?;
+    let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
+    match args.format {
+        Format::Text => {
+            for ch in &changes {
+                print!("{}", sync::unified_diff(ch));
+            }
+            if changes.is_empty() {
+                g.info("no changes");
+            }
+        }
+        Format::Markdown => print!("{}", markdown(&changes)),
+        Format::Json => {
+            let n = |st| changes.iter().filter(|c| c.status == st).count();
+            let v = json!({
+                "summary": { "added": n(Status::Added), "modified": n(Status::Modified), "removed": n(Status::Removed) },
+                "changes": changes.iter().map(|c| json!({
+                    "path": c.path,
+                    "env": env_of(&c.path),
+                    "status": c.status,
+                    "diff": sync::unified_diff(c),
+                })).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&v).expect("JSON values always serialize"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! Model: the checked types that validate produces and render consumes.
+//!
+//! Every value here is resolved (defaults applied, layers merged, profile filled in) and known to
+//! be valid, so render never has to report a problem. Types carry no source spans; where a value
+//! came from is kept only as the list of source files for the output headers.
+
+use indexmap::IndexMap;
+
+use crate::validate::memory::MemorySize;
+use crate::versions::{ConnectorBuild, FlinkVersion, Operator};
+
+/// `flinkops.toml`, checked.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub repo_url: Option<String>,
+    pub revision: String,
+    pub operator: Operator,
+    /// Oldest Kubernetes minor the clusters run, e.g. (1, 30).
+    pub kubernetes: (u32, u32),
+    pub defaults: Defaults,
+    /// Start of the schedule horizon (`schedule.valid_from`).
+    pub valid_from: chrono::NaiveDate,
+    pub scaler_image: Option<String>,
+    pub delivery: Delivery,
+    pub cluster: Option<Capacity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub namespace: String,
+    pub timezone: String,
+    pub schedule_strategy: ScheduleStrategy,
+    pub registry: Option<String>,
+    pub service_account: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleStrategy {
+    Utc,
+    Native,
+    Guarded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryTool {
+    ArgoCd,
+    Flux,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub tool: DeliveryTool,
+    pub argocd_namespace: String,
+    pub argocd_project: String,
+    pub argocd_server: String,
+    pub flux_namespace: String,
+    pub flux_source: String,
+    pub flux_version: (u32, u32),
+    pub flux_interval: String,
+    pub self_heal: bool,
+    pub prune: bool,
+}
+
+/// A capacity budget (`[cluster]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity {
+    pub cpu: f64,
+    pub memory: MemorySize,
+}
+
+/// One environment, checked.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub name: String,
+    /// `overlays/<env>/overlay.toml`, when there is one.
+    pub file: Option<String>,
+    pub namespace: Option<String>,
+    pub timezone: Option<String>,
+    pub labels: IndexMap<String, String>,
+    pub cluster: Option<Capacity>,
+}
+
+/// One pipeline in one environment, fully resolved.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: String,
+    pub env: String,
+    /// Repository-relative source files (templates, pipeline, overlay), sorted.
+    pub sources: Vec<String>,
+    pub namespace: String,
+    pub description: Option<String>,
+    pub labels: IndexMap<String, String>,
+    pub flink: Flink,
+    pub job: Job,
+    pub resources: Resources,
+    pub autoscaling: Autoscaling,
+    pub tasks: Vec<Task>,
+    /// Keys present in the spec that the chosen mode does not use (listed by `explain`).
+    pub ignored: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeploymentMode {
+    Native,
+    Standalone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateBackend {
+    Hashmap,
+    Rocksdb,
+    Forst,
+}
+
+impl StateBackend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateBackend::Hashmap => "hashmap",
+            StateBackend::Rocksdb => "rocksdb",
+            StateBackend::Forst => "forst",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Flink {
+    pub version: FlinkVersion,
+    pub java: u32,
+    pub mode: DeploymentMode,
+    /// An explicit image (used as-is, no bundle image is emitted).
+    pub image: Option<String>,
+    pub service_account: String,
+    pub slots: u32,
+    pub state_backend: StateBackend,
+    pub checkpoint_interval: String,
+    pub checkpoint_dir: Option<String>,
+    pub savepoint_dir: Option<String>,
+    pub high_availability: bool,
+    pub ha_dir: Option<String>,
+    /// `[flink.config]` after deprecated keys were rewritten.
+    pub config: IndexMap<String, String>,
+    /// `[flink.env]` plus the secret task parameters, sorted by name.
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: EnvValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Literal(String),
+    Secret { secret: String, key: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    Python { script: String },
+    Jar { jar: String, entry_class: String },
+    Sql { sql: String },
+}
+
+impl JobKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobKind::Python { .. } => "python",
+            JobKind::Jar { .. } => "jar",
+            JobKind::Sql { .. } => "sql",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpgradeMode {
+    Stateless,
+    Savepoint,
+    LastState,
+}
+
+impl UpgradeMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpgradeMode::Stateless => "stateless",
+            UpgradeMode::Savepoint => "savepoint",
+            UpgradeMode::LastState => "last-state",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: JobKind,
+    pub bundle: String,
+    pub parallelism: u32,
+    pub upgrade_mode: UpgradeMode,
+    /// `running` or `suspended`.
+    pub state: String,
+    pub initial_savepoint: Option<String>,
+    pub allow_non_restored_state: bool,
+    pub savepoint_nonce: i64,
+    pub redeploy_nonce: i64,
+    pub restart_nonce: i64,
+    pub periodic_savepoint: Option<String>,
+    pub args: Vec<String>,
+    pub requirements: Vec<String>,
+    pub connectors: Vec<ConnectorBuild>,
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerResources {
+    pub cpu: f64,
+    pub memory: MemorySize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub profile: String,
+    pub jobmanager: ContainerResources,
+    pub taskmanager: ContainerResources,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalingMode {
+    Disabled,
+    Reactive,
+    /// `hpa` and `hpa_reactive`: an HPA always goes with reactive mode.
+    HpaReactive,
+    Scheduled,
+    ScheduledHpa,
+    Operator,
+    Keda,
+}
+
+impl ScalingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScalingMode::Disabled => "disabled",
+            ScalingMode::Reactive => "reactive",
+            ScalingMode::HpaReactive => "hpa_reactive",
+            ScalingMode::Scheduled => "scheduled",
+            ScalingMode::ScheduledHpa => "scheduled_hpa",
+            ScalingMode::Operator => "operator",
+            ScalingMode::Keda => "keda",
+        }
+    }
+
+    /// Modes that run Flink's reactive scheduler (standalone application clusters).
+    pub fn is_reactive_family(self) -> bool {
+        !matches!(self, ScalingMode::Disabled | ScalingMode::Operator)
+    }
+
+    /// Modes in which something other than git (HPA, KEDA, CronJobs) changes the TaskManager count.
+    pub fn count_managed_elsewhere(self) -> bool {
+        matches!(self, ScalingMode::HpaReactive | ScalingMode::Scheduled | ScalingMode::ScheduledHpa | ScalingMode::Keda)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Autoscaling {
+    pub mode: ScalingMode,
+    /// Set when the user wrote `hpa` (shown by `explain`).
+    pub hpa_alias: bool,
+    /// TaskManager count written into the FlinkDeployment.
+    pub replicas: u32,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_cpu_utilization: u32,
+    pub timezone: String,
+    pub strategy: ScheduleStrategy,
+    pub schedule: Vec<ScheduleEntry>,
+    /// `job.autoscaler.*` keys for `operator` mode, in a fixed order.
+    pub operator_config: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleEntry {
+    pub name: String,
+    pub cron: String,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub replicas: u32,
+    pub end: Option<String>,
+}
+
+/// One `[[tasks]]` entry, compiled.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub name: String,
+    pub enabled: bool,
+    /// Parameters with secrets replaced by `{"secret_env": …}`.
+    pub params: serde_json::Value,
+}

@@ -1,0 +1,206 @@
+//! Render phase: the FlinkDeployment of a pipeline (SPEC §4, §5, §7, §9.2).
+//!
+//! In: a checked pipeline, its image reference and its `tasks.json` (if any). Out: the
+//! FlinkDeployment in the shape of the targeted operator: `resource: {cpu, memory}` for operator
+//! 1.15, `resources: {requests, limits}` for 1.16.
+
+use serde_json::{Map, Value, json};
+
+use super::tasks::{FILE_NAME, MOUNT_DIR, configmap_name, sha256_hex};
+use super::{Resource, metadata, pipeline_labels};
+use crate::model::{ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, UpgradeMode};
+use crate::validate::pipeline::format_number;
+use crate::versions::Operator;
+
+/// Where bundled job files live inside the image.
+pub const USRLIB: &str = "/opt/flink/usrlib";
+const MAIN_CONTAINER: &str = "flink-main-container";
+const TASKS_VOLUME: &str = "flinkops-tasks";
+
+/// The full flinkConfiguration: settings derived from typed fields, then the user's keys; sorted.
+pub fn flink_configuration(p: &Pipeline) -> Map<String, Value> {
+    let f = &p.flink;
+    let keys = &f.version.minor.keys;
+    let mut c: Vec<(String, String)> = vec![
+        ("taskmanager.numberOfTaskSlots".into(), f.slots.to_string()),
+        ("state.backend.type".into(), f.state_backend.as_str().into()),
+        ("execution.checkpointing.interval".into(), f.checkpoint_interval.clone()),
+    ];
+    if let Some(d) = &f.checkpoint_dir {
+        c.push((keys.checkpoint_dir.into(), d.clone()));
+    }
+    if let Some(d) = &f.savepoint_dir {
+        c.push((keys.savepoint_dir.into(), d.clone()));
+    }
+    if f.high_availability {
+        c.push(("high-availability.type".into(), "kubernetes".into()));
+        if let Some(d) = &f.ha_dir {
+            c.push(("high-availability.storageDir".into(), d.clone()));
+        }
+    }
+    if matches!(p.job.upgrade_mode, UpgradeMode::Savepoint | UpgradeMode::LastState) {
+        // Deleting the FlinkDeployment (e.g. removing the pipeline from git) takes a final savepoint.
+        c.push(("kubernetes.operator.job.savepoint-on-deletion".into(), "true".into()));
+    }
+    if let Some(i) = &p.job.periodic_savepoint {
+        c.push(("kubernetes.operator.periodic.savepoint.interval".into(), i.clone()));
+    }
+    if p.autoscaling.mode.is_reactive_family() {
+        c.push(("scheduler-mode".into(), "reactive".into()));
+        for (k, v) in keys.adaptive_scheduler {
+            c.push(((*k).into(), (*v).into()));
+        }
+    }
+    if p.autoscaling.mode == ScalingMode::Operator {
+        c.push(("jobmanager.scheduler".into(), "adaptive".into()));
+        c.extend(p.autoscaling.operator_config.iter().cloned());
+    }
+    c.extend(f.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+    c.sort();
+    c.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
+}
+
+fn resources(operator: Operator, r: &ContainerResources) -> (&'static str, Value) {
+    match operator {
+        Operator::V1_15 => ("resource", json!({ "cpu": r.cpu, "memory": r.memory.to_flink_string() })),
+        Operator::V1_16 => {
+            let q = json!({ "cpu": format_number(r.cpu), "memory": r.memory.to_k8s_quantity() });
+            ("resources", json!({ "requests": q, "limits": q }))
+        }
+    }
+}
+
+fn job_spec(p: &Pipeline) -> Value {
+    let j = &p.job;
+    let mut m = Map::new();
+    match &j.kind {
+        JobKind::Python { script } => {
+            let folder = script.rsplit_once('/').map_or("", |(d, _)| d);
+            m.insert("jarURI".into(), json!(p.flink.version.python_jar_uri()));
+            m.insert("entryClass".into(), json!("org.apache.flink.client.python.PythonDriver"));
+            let mut args = vec![
+                "-py".to_string(),
+                format!("{USRLIB}/{script}"),
+                "-pyfs".to_string(),
+                if folder.is_empty() { USRLIB.to_string() } else { format!("{USRLIB}/{folder}") },
+            ];
+            args.extend(j.args.iter().cloned());
+            m.insert("args".into(), json!(args));
+        }
+        JobKind::Jar { jar, entry_class } => {
+            m.insert("jarURI".into(), json!(format!("local://{USRLIB}/{jar}")));
+            m.insert("entryClass".into(), json!(entry_class));
+            if !j.args.is_empty() {
+                m.insert("args".into(), json!(j.args));
+            }
+        }
+        JobKind::Sql { sql } => {
+            m.insert("jarURI".into(), json!(p.flink.version.python_jar_uri()));
+            m.insert("entryClass".into(), json!("org.apache.flink.client.python.PythonDriver"));
+            m.insert("args".into(), json!(["-py", format!("{USRLIB}/{sql}")]));
+        }
+    }
+    m.insert("parallelism".into(), json!(j.parallelism));
+    m.insert("upgradeMode".into(), json!(j.upgrade_mode.as_str()));
+    m.insert("state".into(), json!(j.state));
+    if let Some(s) = &j.initial_savepoint {
+        m.insert("initialSavepointPath".into(), json!(s));
+    }
+    if j.allow_non_restored_state {
+        m.insert("allowNonRestoredState".into(), json!(true));
+    }
+    if j.savepoint_nonce != 0 {
+        m.insert("savepointTriggerNonce".into(), json!(j.savepoint_nonce));
+    }
+    if j.redeploy_nonce != 0 {
+        m.insert("savepointRedeployNonce".into(), json!(j.redeploy_nonce));
+    }
+    Value::Object(m)
+}
+
+fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
+    let mut env: Vec<Value> = p
+        .flink
+        .env
+        .iter()
+        .map(|e| match &e.value {
+            EnvValue::Literal(v) => json!({ "name": e.name, "value": v }),
+            EnvValue::Secret { secret, key } => {
+                json!({ "name": e.name, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } })
+            }
+        })
+        .collect();
+    env.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    if env.is_empty() && tasks_json.is_none() {
+        return None;
+    }
+    let mut container = Map::new();
+    container.insert("name".into(), json!(MAIN_CONTAINER));
+    if !env.is_empty() {
+        container.insert("env".into(), Value::Array(env));
+    }
+    let mut spec = Map::new();
+    let mut template = Map::new();
+    if tasks_json.is_some() {
+        container.insert("volumeMounts".into(), json!([{ "name": TASKS_VOLUME, "mountPath": MOUNT_DIR, "readOnly": true }]));
+    }
+    spec.insert("containers".into(), json!([Value::Object(container)]));
+    if let Some(t) = tasks_json {
+        spec.insert(
+            "volumes".into(),
+            json!([{ "name": TASKS_VOLUME, "configMap": { "name": configmap_name(p), "items": [{ "key": FILE_NAME, "path": FILE_NAME }] } }]),
+        );
+        // The job reads tasks.json once at start; a changed hash changes the pod template, which
+        // makes the operator upgrade the job (through its upgrade mode).
+        template.insert("metadata".into(), json!({ "annotations": { "flinkops.dev/tasks-sha256": sha256_hex(t) } }));
+    }
+    template.insert("spec".into(), Value::Object(spec));
+    Some(Value::Object(template))
+}
+
+pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&str>) -> Resource {
+    let mut annotations = Map::new();
+    if project.delivery.tool == DeliveryTool::ArgoCd && matches!(p.job.upgrade_mode, UpgradeMode::Savepoint | UpgradeMode::LastState) {
+        // Removing a stateful pipeline from git must be confirmed by a person.
+        annotations.insert("argocd.argoproj.io/sync-options".into(), json!("Prune=confirm"));
+    }
+    let (res_key, jm_res) = resources(project.operator, &p.resources.jobmanager);
+    let (_, tm_res) = resources(project.operator, &p.resources.taskmanager);
+    let mut spec = Map::new();
+    spec.insert("image".into(), json!(image));
+    spec.insert("imagePullPolicy".into(), json!("IfNotPresent"));
+    spec.insert("flinkVersion".into(), json!(p.flink.version.minor.crd_version));
+    spec.insert("serviceAccount".into(), json!(p.flink.service_account));
+    spec.insert(
+        "mode".into(),
+        json!(match p.flink.mode {
+            DeploymentMode::Native => "native",
+            DeploymentMode::Standalone => "standalone",
+        }),
+    );
+    spec.insert("flinkConfiguration".into(), Value::Object(flink_configuration(p)));
+    if let Some(t) = pod_template(p, tasks_json) {
+        spec.insert("podTemplate".into(), t);
+    }
+    spec.insert("jobManager".into(), json!({ "replicas": 1, res_key: jm_res }));
+    spec.insert("taskManager".into(), json!({ "replicas": p.autoscaling.replicas, res_key: tm_res }));
+    spec.insert("job".into(), job_spec(p));
+    if p.job.restart_nonce != 0 {
+        spec.insert("restartNonce".into(), json!(p.job.restart_nonce));
+    }
+    let body = json!({
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": metadata(&p.name, Some(&p.namespace), pipeline_labels(project, p), annotations),
+        "spec": Value::Object(spec),
+    });
+    Resource {
+        api_version: "flink.apache.org/v1beta1".into(),
+        kind: "FlinkDeployment".into(),
+        name: p.name.clone(),
+        namespace: Some(p.namespace.clone()),
+        pipeline: Some(p.name.clone()),
+        body,
+        sources: p.sources.clone(),
+    }
+}

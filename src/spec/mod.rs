@@ -1,0 +1,314 @@
+//! Spec phase: reads a flinkops repository from disk into spanned TOML trees.
+//!
+//! In: the repository root. Out: a [`Repo`] holding every source file (for diagnostics and
+//! provenance), the project table of `flinkops.toml`, each pipeline's table with its `extends`
+//! chain already deep-merged (templates first, the pipeline file on top), and the environments
+//! found under `overlays/`. Nothing here knows what a key means; that is the validate phase.
+
+pub mod value;
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Loc, Sources};
+pub use value::{Entry, Node, Table, Value};
+
+/// Environment folder names that would collide with other folders of `out/`.
+pub const RESERVED_ENV_NAMES: &[&str] = &["images", "argocd", "flux"];
+
+/// The environment used when there is no overlay folder.
+pub const BASE_ENV: &str = "base";
+
+/// Everything read from a repository.
+#[derive(Debug)]
+pub struct Repo {
+    pub root: PathBuf,
+    pub sources: Sources,
+    /// `flinkops.toml`; `None` when it could not be read or parsed (a diagnostic says why).
+    pub project: Option<Table>,
+    pub project_file: Option<FileId>,
+    pub pipelines: Vec<PipelineSource>,
+    pub envs: Vec<EnvSource>,
+}
+
+/// One `pipelines/*.toml` file with its `extends` chain merged in.
+#[derive(Debug, Clone)]
+pub struct PipelineSource {
+    pub file: FileId,
+    /// The file name without `.toml`: the pipeline's default name.
+    pub stem: String,
+    /// Templates (outermost first) then the pipeline file, merged; `extends` removed.
+    pub table: Table,
+    /// The files merged into `table`: templates first, the pipeline file last.
+    pub chain: Vec<FileId>,
+}
+
+/// One environment: an `overlays/<env>/` folder, or the implicit `base`.
+#[derive(Debug, Clone)]
+pub struct EnvSource {
+    pub name: String,
+    /// `overlays/<env>/overlay.toml`, if the environment has one.
+    pub file: Option<FileId>,
+    pub table: Option<Table>,
+    /// Where the env's name was found, for errors about the folder itself.
+    pub loc: Option<Loc>,
+}
+
+/// Finds the nearest ancestor of `start` (itself included) that holds `flinkops.toml`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find(|d| d.join("flinkops.toml").is_file()).map(Path::to_path_buf)
+}
+
+/// Reads the whole repository. Every problem is pushed to `diags`; the returned `Repo` holds
+/// whatever could be read so that later phases can still report their own problems.
+pub fn load(root: &Path, diags: &mut Diagnostics) -> Repo {
+    let mut repo = Repo {
+        root: root.to_path_buf(),
+        sources: Sources::default(),
+        project: None,
+        project_file: None,
+        pipelines: vec![],
+        envs: vec![],
+    };
+    if let Some((id, t)) = read_toml(&mut repo.sources, root, "flinkops.toml", None, diags) {
+        repo.project_file = Some(id);
+        repo.project = t;
+    }
+    load_pipelines(&mut repo, diags);
+    load_envs(&mut repo, diags);
+    repo
+}
+
+fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
+    let dir = repo.root.join("pipelines");
+    let mut names = match list_dir(&dir) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => {
+            diags.push(Diagnostic::error(format!("cannot read pipelines/: {e}")));
+            return;
+        }
+    };
+    names.retain(|n| n.ends_with(".toml") && dir.join(n).is_file());
+    names.sort();
+    // Templates are read once even when many pipelines extend them.
+    let mut templates: BTreeMap<String, Option<(FileId, Table)>> = BTreeMap::new();
+    for name in names {
+        let rel = format!("pipelines/{name}");
+        let Some((file, Some(table))) = read_toml(&mut repo.sources, &repo.root, &rel, None, diags) else {
+            continue;
+        };
+        let mut chain = vec![];
+        let mut stack = vec![rel.clone()];
+        let merged = resolve_extends(repo, file, table, &mut stack, &mut chain, &mut templates, diags);
+        chain.push(file);
+        repo.pipelines.push(PipelineSource {
+            file,
+            stem: name.trim_end_matches(".toml").to_string(),
+            table: merged,
+            chain,
+        });
+    }
+}
+
+/// Merges the `extends` chain under `table`. `stack` holds the files being resolved (cycle
+/// detection); `chain` receives the template files, outermost first.
+fn resolve_extends(
+    repo: &mut Repo,
+    file: FileId,
+    mut table: Table,
+    stack: &mut Vec<String>,
+    chain: &mut Vec<FileId>,
+    templates: &mut BTreeMap<String, Option<(FileId, Table)>>,
+    diags: &mut Diagnostics,
+) -> Table {
+    let Some(entry) = table.entries.shift_remove("extends") else { return table };
+    let Value::String(path) = &entry.node.value else {
+        diags.push(
+            Diagnostic::error(format!("`extends` must be a string, found {}", entry.node.value.type_name()))
+                .at(&entry.node.loc)
+                .label("expected a path such as \"templates/streaming.toml\""),
+        );
+        return table;
+    };
+    let rel = match normalize_repo_path(path) {
+        Ok(r) => r,
+        Err(why) => {
+            diags.push(
+                Diagnostic::error(format!("`extends` path {path:?} {why}"))
+                    .at(&entry.node.loc)
+                    .label("outside the repository")
+                    .help("name a file under templates/, relative to the repository root"),
+            );
+            return table;
+        }
+    };
+    if stack.contains(&rel) {
+        let mut cycle = stack.clone();
+        cycle.push(rel.clone());
+        diags.push(
+            Diagnostic::error(format!("`extends` cycle: {}", cycle.join(" → ")))
+                .at(&entry.node.loc)
+                .label("this extends a file that is already being extended")
+                .help("remove one `extends` so the chain ends in a template that extends nothing"),
+        );
+        return table;
+    }
+    if !templates.contains_key(&rel) {
+        let read = read_toml(&mut repo.sources, &repo.root, &rel, Some(&entry.node.loc), diags)
+            .and_then(|(id, t)| t.map(|t| (id, t)));
+        templates.insert(rel.clone(), read);
+    }
+    let Some((tfile, ttable)) = templates.get(&rel).cloned().flatten() else { return table };
+    stack.push(rel);
+    let mut base = resolve_extends(repo, tfile, ttable, stack, chain, templates, diags);
+    stack.pop();
+    chain.push(tfile);
+    let _ = file;
+    base.merge(&table);
+    base.loc = table.loc.clone();
+    table = base;
+    table
+}
+
+fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
+    let dir = repo.root.join("overlays");
+    let mut names = match list_dir(&dir) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => {
+            diags.push(Diagnostic::error(format!("cannot read overlays/: {e}")));
+            vec![]
+        }
+    };
+    names.retain(|n| !n.starts_with('.') && dir.join(n).is_dir());
+    names.sort();
+    if names.is_empty() {
+        repo.envs.push(EnvSource { name: BASE_ENV.to_string(), file: None, table: None, loc: None });
+        return;
+    }
+    for name in names {
+        let rel = format!("overlays/{name}/overlay.toml");
+        if RESERVED_ENV_NAMES.contains(&name.as_str()) {
+            diags.push(
+                Diagnostic::error(format!("environment name `{name}` is reserved"))
+                    .note(format!("out/{name}/ already holds flinkops output ({})", RESERVED_ENV_NAMES.join(", ")))
+                    .help(format!("rename overlays/{name}/ to another name, e.g. `{name}-env`")),
+            );
+            continue;
+        }
+        if !crate::validate::names::is_dns1123_label(&name) {
+            diags.push(
+                Diagnostic::error(format!("environment folder `overlays/{name}` is not a DNS-1123 label"))
+                    .help("environment names appear in object names and labels: use lower-case letters, digits and `-`"),
+            );
+            continue;
+        }
+        let (file, table) = if repo.root.join(&rel).is_file() {
+            match read_toml(&mut repo.sources, &repo.root, &rel, None, diags) {
+                Some((id, t)) => (Some(id), t),
+                None => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        repo.envs.push(EnvSource { name, file, table, loc: None });
+    }
+}
+
+fn list_dir(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if let Some(n) = e.file_name().to_str() {
+            out.push(n.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and parses one TOML file. Returns the file id (when the file could be read) and the
+/// table (when it also parsed). `from` is where the file was referenced, for "missing file".
+fn read_toml(
+    sources: &mut Sources,
+    root: &Path,
+    rel: &str,
+    from: Option<&Loc>,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, Option<Table>)> {
+    let bytes = match std::fs::read(root.join(rel)) {
+        Ok(b) => b,
+        Err(e) => {
+            let what = if e.kind() == std::io::ErrorKind::NotFound {
+                format!("file `{rel}` not found")
+            } else {
+                format!("cannot read `{rel}`: {e}")
+            };
+            let mut d = Diagnostic::error(what).at_opt(from).label("referenced here");
+            if rel == "flinkops.toml" {
+                d = d.help("run `flinkops init` to scaffold a repository, or pass --root DIR");
+            }
+            diags.push(d);
+            return None;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let id = sources.add(rel, lossy);
+            diags.push(
+                Diagnostic::error(format!("`{rel}` is not valid UTF-8"))
+                    .at(&Loc { file: id, span: at..at + 1 })
+                    .label("invalid byte")
+                    .help("TOML files must be UTF-8: re-save the file with UTF-8 encoding"),
+            );
+            return Some((id, None));
+        }
+    };
+    let id = sources.add(rel, text);
+    let text = sources.get(id).text.clone();
+    let table = value::parse(id, &text, diags);
+    Some((id, table))
+}
+
+/// Checks that a user-written path is relative and stays inside the repository; returns it
+/// normalized (no `.`, no `..`, `/` separators).
+pub fn normalize_repo_path(path: &str) -> Result<String, &'static str> {
+    let p = Path::new(path);
+    if path.is_empty() {
+        return Err("is empty");
+    }
+    let mut parts: Vec<String> = vec![];
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return Err("leaves the repository");
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err("is absolute; paths are relative to the repository root"),
+        }
+    }
+    if parts.is_empty() {
+        return Err("names the repository root, not a file");
+    }
+    Ok(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_paths_must_stay_inside_the_repository() {
+        assert_eq!(normalize_repo_path("templates/a.toml"), Ok("templates/a.toml".into()));
+        assert_eq!(normalize_repo_path("./templates/../templates/a.toml"), Ok("templates/a.toml".into()));
+        assert!(normalize_repo_path("../other/a.toml").is_err());
+        assert!(normalize_repo_path("/etc/passwd").is_err());
+        assert!(normalize_repo_path("templates/../../a.toml").is_err());
+    }
+}

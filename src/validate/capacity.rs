@@ -1,0 +1,51 @@
+//! Validate phase: the `[cluster]` capacity budget (SPEC §7).
+//!
+//! In: the env's pipelines and budget. Out: an error when the worst case — every JobManager plus
+//! every pipeline at its maximum TaskManager count — does not fit, naming the biggest consumers.
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Env, Pipeline, Project, ScalingMode};
+use crate::validate::pipeline::format_number;
+
+/// The most TaskManagers a pipeline can run.
+pub fn max_taskmanagers(p: &Pipeline) -> u32 {
+    match p.autoscaling.mode {
+        ScalingMode::Disabled | ScalingMode::Reactive | ScalingMode::Operator => p.autoscaling.replicas,
+        _ => p.autoscaling.max_replicas.max(p.autoscaling.replicas),
+    }
+}
+
+pub fn check(project: &Project, env: &Env, pipelines: &[Pipeline], d: &mut Diagnostics) {
+    let Some(cap) = env.cluster.or(project.cluster) else { return };
+    let mut usage: Vec<(String, f64, u64)> = pipelines
+        .iter()
+        .map(|p| {
+            let n = max_taskmanagers(p);
+            let cpu = p.resources.jobmanager.cpu + f64::from(n) * p.resources.taskmanager.cpu;
+            let mem = p.resources.jobmanager.memory.0 + u64::from(n) * p.resources.taskmanager.memory.0;
+            (p.name.clone(), cpu, mem)
+        })
+        .collect();
+    let cpu: f64 = usage.iter().map(|u| u.1).sum();
+    let mem: u64 = usage.iter().map(|u| u.2).sum();
+    let gib = |b: u64| format!("{:.1}Gi", b as f64 / (1u64 << 30) as f64);
+    if cpu <= cap.cpu + 1e-9 && mem <= cap.memory.0 {
+        return;
+    }
+    usage.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    let top: Vec<String> =
+        usage.iter().take(3).map(|(n, c, m)| format!("{n} ({} cpu, {})", format_number((c * 1000.0).round() / 1000.0), gib(*m))).collect();
+    d.push(
+        Diagnostic::error(format!(
+            "environment `{}` needs up to {} cpu and {} at maximum scale, but [cluster] allows {} cpu and {}",
+            env.name,
+            format_number((cpu * 1000.0).round() / 1000.0),
+            gib(mem),
+            format_number(cap.cpu),
+            gib(cap.memory.0)
+        ))
+        .note("counted: every JobManager plus every pipeline's maximum TaskManagers × their resources")
+        .note(format!("biggest consumers: {}", top.join(", ")))
+        .help("lower max_replicas or profiles of the biggest consumers, or raise the [cluster] budget"),
+    );
+}
