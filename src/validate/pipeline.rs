@@ -353,7 +353,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let mut env = flink_env(flink_t, d);
 
     // --- [job]
-    let job = job(job_t, &name, version, minor, &savepoint_dir, cx, d);
+    let job = job(job_t, &name, version, minor, &savepoint_dir, explicit_image.is_some(), cx, d);
 
     // --- [resources]
     let resources = resources(res_t, &config, d);
@@ -419,7 +419,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                 .and_then(|e| if let Value::Table(t) = &e.node.value { t.get("memory").map(|m| m.node.loc.clone()) } else { None })
                 .or_else(|| res_t.get("profile").map(|p| p.node.loc.clone()))
                 .unwrap_or_else(|| t.loc.clone());
-            let mut diag = Diagnostic::error(format!("{key} memory {}: {e}", c.memory.to_flink_string()))
+            let mut diag = Diagnostic::error(e.to_string())
                 .at(&loc)
                 .label("Flink would refuse to start with this memory");
             for line in e.arithmetic().lines() {
@@ -649,7 +649,11 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         let mut key = k.clone();
         if let Some(cur) = flinkconf::current_name(k, minor) {
             d.push(
-                Diagnostic::warning(format!("`{k}` is deprecated on Flink {}; using `{cur}`", minor.label()))
+                Diagnostic::warning(if minor.keys.checkpoint_dir == "state.checkpoints.dir" && k.starts_with("execution.checkpointing.") {
+                    format!("`{k}` does not exist before Flink 1.20; using its Flink {} name `{cur}`", minor.label())
+                } else {
+                    format!("`{k}` is deprecated on Flink {}; using `{cur}`", minor.label())
+                })
                     .at(&e.key_loc)
                     .label("deprecated key")
                     .help(format!("write `\"{cur}\"` instead")),
@@ -761,7 +765,9 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
 
 /// A repository path that must exist as a file: normalized, inside the repository (also after
 /// following symlinks).
-fn repo_file(v: &Sp<String>, key: &str, root: &Path, d: &mut Diagnostics) -> Option<String> {
+/// With `in_image` (an explicit `flink.image`), the file lives in that image, not in the
+/// repository, so only the path's form is checked.
+fn repo_file(v: &Sp<String>, key: &str, root: &Path, in_image: bool, d: &mut Diagnostics) -> Option<String> {
     let rel = match crate::spec::normalize_repo_path(&v.value) {
         Ok(r) => r,
         Err(why) => {
@@ -775,6 +781,9 @@ fn repo_file(v: &Sp<String>, key: &str, root: &Path, d: &mut Diagnostics) -> Opt
         }
     };
     let full = root.join(&rel);
+    if in_image {
+        return Some(rel);
+    }
     if !full.is_file() {
         d.push(
             Diagnostic::error(format!("`{key}` file `{rel}` not found"))
@@ -808,16 +817,19 @@ fn job(
     version: Option<FlinkVersion>,
     minor: Option<&'static FlinkMinor>,
     savepoint_dir: &Option<String>,
+    in_image: bool,
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let kind_v = opt_choice(t, "kind", "[job]", &["python", "jar", "sql"], d);
-    let kind_v = required(kind_v, "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
+    if t.get("kind").is_none() {
+        required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
+    }
     let kind = match kind_v.as_ref().map(|k| k.value.as_str()) {
         Some("python") => {
             let s = opt_str(t, "script", "[job]", d);
             let s = required(s, "job.script", &t.loc, "python jobs need `script = \"jobs/<job>/main.py\"`", d)?;
-            let rel = repo_file(&s, "script", cx.root, d)?;
+            let rel = repo_file(&s, "script", cx.root, in_image, d)?;
             Some(JobKind::Python { script: rel })
         }
         Some("jar") => {
@@ -829,7 +841,7 @@ fn job(
                 "jar jobs need `entry_class = \"com.example.Main\"`",
                 d,
             );
-            let jar = repo_file(&j?, "jar", cx.root, d)?;
+            let jar = repo_file(&j?, "jar", cx.root, in_image, d)?;
             Some(JobKind::Jar { jar, entry_class: c?.value })
         }
         Some("sql") => {

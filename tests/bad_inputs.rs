@@ -1,0 +1,203 @@
+//! The corpus of broken inputs: each case starts from a small valid repository, breaks one thing,
+//! runs `flinkops generate`, and checks that it exits 2 with a rustc-style message (snapshot)
+//! pointing at file:line:col where the problem has a place, without panicking and without
+//! touching `out/`.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const PROJECT: &str = r#"[project]
+name = "shop"
+repo_url = "https://git.example.com/shop/gitops.git"
+
+[defaults]
+registry = "registry.example.com/shop"
+"#;
+
+const PIPELINE: &str = r#"description = "Orders enrichment"
+
+[flink]
+version = "2.2.1"
+slots = 2
+
+[job]
+kind = "python"
+script = "jobs/orders/main.py"
+parallelism = 2
+requirements = ["redis==5.2.1"]
+"#;
+
+/// A valid repository with a generated out/.
+fn base_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "flinkops.toml", PROJECT);
+    write(dir.path(), "pipelines/orders.toml", PIPELINE);
+    write(dir.path(), "jobs/orders/main.py", "print('orders')\n");
+    let o = flinkops(dir.path(), &["generate"]);
+    assert!(o.status.success(), "the base repository must be valid: {}", stderr(&o));
+    dir
+}
+
+/// Runs generate on the broken repository and returns stderr with the temp path removed.
+fn run_broken(root: &Path, located: bool) -> String {
+    let before = snapshot_tree(&root.join("out"));
+    let o = flinkops(root, &["generate"]);
+    let err = stderr(&o).replace(&root.display().to_string(), "<repo>");
+    assert_eq!(o.status.code(), Some(2), "expected exit 2, got {:?}:\n{err}", o.status.code());
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.starts_with("error") || err.starts_with("warning"), "{err}");
+    if located {
+        assert!(err.contains(" --> "), "expected a file:line:col location:\n{err}");
+    }
+    assert_eq!(before, snapshot_tree(&root.join("out")), "out/ must be untouched");
+    err
+}
+
+fn pipeline_with(replace: &str, with: &str) -> String {
+    assert!(PIPELINE.contains(replace), "{replace}");
+    PIPELINE.replace(replace, with)
+}
+
+macro_rules! bad {
+    ($name:ident, located: $located:expr, |$root:ident| $body:block, $($needle:expr),+) => {
+        #[test]
+        fn $name() {
+            let dir = base_repo();
+            let $root = dir.path();
+            $body
+            let err = run_broken($root, $located);
+            $( assert!(err.contains($needle), "missing {:?} in:\n{err}", $needle); )+
+            insta::assert_snapshot!(stringify!($name), err);
+        }
+    };
+}
+
+bad!(toml_syntax_error, located: true, |r| { write(r, "pipelines/orders.toml", "[flink\nversion = \"2.2.1\"\n") }, "invalid TOML", "pipelines/orders.toml:1:");
+bad!(unknown_key_suggests_the_nearest, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("version = \"2.2.1\"", "versoin = \"2.2.1\""))
+}, "unknown key `versoin` in [flink]", "did you mean `version`?");
+bad!(wrong_type, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("parallelism = 2", "parallelism = \"two\"")) },
+    "`parallelism` in [job] must be an integer, found a string", "pipelines/orders.toml:10:15");
+bad!(image_tag_latest, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 2\nimage = \"flink:latest\""))
+}, "moving tag `latest`");
+bad!(image_bare_minor, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 2\nimage = \"flink:2.2\""))
+}, "moves with every patch");
+bad!(official_image_version_mismatch, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 2\nimage = \"flink:2.1.3-scala_2.12-java17\""))
+}, "runs Flink 2.1.3, but flink.version is 2.2.1");
+bad!(taskmanager_memory_too_small, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[resources.taskmanager]\nmemory = \"512m\"\n"))
+}, "TaskManager memory 512m is too small", "982m");
+bad!(jobmanager_memory_too_small, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[resources.jobmanager]\nmemory = \"512m\"\n"))
+}, "JobManager memory 512m is too small");
+bad!(overlapping_config_prefixes, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.config]\n\"metrics.reporter.prom\" = \"x\"\n\"metrics.reporter.prom.port\" = \"9249\"\n"))
+}, "`metrics.reporter.prom` is a prefix of `metrics.reporter.prom.port`", "FLINK-37405");
+bad!(deprecated_key_overlapping_after_rewrite, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.config]\n\"restart-strategy\" = \"fixed-delay\"\n\"restart-strategy.type.extra\" = \"x\"\n"))
+}, "`restart-strategy.type` is a prefix of `restart-strategy.type.extra`");
+bad!(forbidden_operator_key, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.config]\n\"kubernetes.cluster-id\" = \"x\"\n"))
+}, "set by the Flink Kubernetes Operator");
+bad!(config_key_owned_by_a_typed_field, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.config]\n\"taskmanager.numberOfTaskSlots\" = \"8\"\n"))
+}, "set by flinkops from `flink.slots`");
+bad!(missing_extends_file, located: true, |r| { write(r, "pipelines/orders.toml", &format!("extends = \"templates/nope.toml\"\n{PIPELINE}")) },
+    "file `templates/nope.toml` not found", "pipelines/orders.toml:1:11");
+bad!(extends_cycle, located: true, |r| {
+    write(r, "templates/a.toml", "extends = \"templates/b.toml\"\n");
+    write(r, "templates/b.toml", "extends = \"templates/a.toml\"\n");
+    write(r, "pipelines/orders.toml", &format!("extends = \"templates/a.toml\"\n{PIPELINE}"));
+}, "`extends` cycle: pipelines/orders.toml → templates/a.toml → templates/b.toml → templates/a.toml");
+bad!(extends_outside_repository, located: true, |r| { write(r, "pipelines/orders.toml", &format!("extends = \"../shared.toml\"\n{PIPELINE}")) },
+    "leaves the repository");
+bad!(secret_literal_in_env, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.env]\nREDIS_PASSWORD = \"hunter2\"\n"))
+}, "secret literal in [flink.env]", "{ secret = ");
+bad!(secret_looking_key_in_flink_config, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.config]\n\"s3.secret-key\" = \"abc\"\n"))
+}, "secret-looking key `s3.secret-key` in [flink.config]");
+bad!(secret_literal_in_task_params, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[[tasks]]\nname = \"sink\"\n[tasks.params]\nredis = {{ host = \"r\", auth-token = \"t0k3n\" }}\n"))
+}, "parameter `redis.auth-token` holds a value in plain text");
+bad!(unpinned_requirement, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("redis==5.2.1", "redis>=5")) },
+    "requirement \"redis>=5\" is not pinned");
+bad!(unknown_flink_minor, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("2.2.1", "2.9.0")) },
+    "Flink 2.9 is not known");
+bad!(flink_below_1_19, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("2.2.1", "1.18.1")) },
+    "Flink 1.18 is not supported");
+bad!(flink_2_3_needs_operator_1_16, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("2.2.1", "2.3.0")) },
+    "needs operator 1.16");
+bad!(kafka_connector_missing_for_flink_2_3, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}\n[target]\noperator = \"1.16\"\n"));
+    write(r, "pipelines/orders.toml", &pipeline_with("2.2.1", "2.3.0").replace("parallelism = 2", "parallelism = 2\nconnectors = [\"kafka\"]"));
+}, "the kafka connector has no release for Flink 2.3");
+bad!(java_not_offered, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 2\njava = 8")) },
+    "Java 8 is not offered for Flink 2.2");
+bad!(savepoint_mode_needs_directories, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("parallelism = 2", "parallelism = 2\nupgrade_mode = \"savepoint\""))
+}, "needs `flink.checkpoint_dir`", "needs `flink.savepoint_dir`");
+bad!(last_state_needs_ha, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 2\ncheckpoint_dir = \"s3://b/c\"\nsavepoint_dir = \"s3://b/s\"")
+        .replace("parallelism = 2", "parallelism = 2\nupgrade_mode = \"last-state\""))
+}, "needs `flink.high_availability = true`");
+bad!(standalone_ha_on_flink_2_is_flink_38795, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{}\n[autoscaling]\nmode = \"reactive\"\n",
+        pipeline_with("slots = 2", "slots = 2\nhigh_availability = true\nha_dir = \"s3://b/ha\"")))
+}, "FLINK-38795", "mode `operator`");
+bad!(native_mode_with_reactive_scaling, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{}\n[autoscaling]\nmode = \"hpa\"\n", pipeline_with("slots = 2", "slots = 2\nmode = \"native\"")))
+}, "conflicts with autoscaling mode `hpa_reactive`");
+bad!(invalid_utf8, located: true, |r| {
+    std::fs::write(r.join("pipelines/orders.toml"), b"description = \"caf\xe9\"\n").unwrap();
+}, "is not valid UTF-8");
+bad!(empty_pipeline_file, located: true, |r| { write(r, "pipelines/orders.toml", "") }, "`flink.version` is required", "`job.kind` is required");
+bad!(huge_number, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("parallelism = 2", "parallelism = 99999999999999999999")) },
+    "integer does not fit in 64 bits");
+bad!(duplicate_pipeline_names, located: false, |r| {
+    write(r, "pipelines/orders-copy.toml", &format!("name = \"orders\"\n{PIPELINE}"))
+}, "two pipelines are named `orders`");
+bad!(invalid_pipeline_name, located: false, |r| {
+    std::fs::rename(r.join("pipelines/orders.toml"), r.join("pipelines/Orders_V2.toml")).unwrap();
+}, "pipeline name \"Orders_V2\" is not a DNS-1123 label");
+bad!(unknown_project_key, located: true, |r| { write(r, "flinkops.toml", &PROJECT.replace("repo_url", "repo_ur1")) },
+    "unknown key `repo_ur1` in [project]", "did you mean `repo_url`?");
+bad!(missing_registry_for_a_bundle, located: false, |r| {
+    write(r, "flinkops.toml", &PROJECT.replace("registry = \"registry.example.com/shop\"", ""))
+}, "`defaults.registry` is required");
+bad!(reserved_environment_name, located: false, |r| { write(r, "overlays/images/overlay.toml", "") }, "environment name `images` is reserved");
+bad!(capacity_exceeded, located: false, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}\n[cluster]\ncpu = 0.5\nmemory = \"2Gi\"\n"))
+}, "environment `base` needs up to", "biggest consumers: orders");
+bad!(bundles_disagree, located: false, |r| {
+    write(r, "pipelines/returns.toml", &pipeline_with("redis==5.2.1", "redis==5.0.0").replace("parallelism = 2", "parallelism = 2\nbundle = \"orders\""))
+}, "bundle `orders` is built differently", "job.requirements");
+bad!(unknown_timezone, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\ntimezone = \"Asia/Shangai\"\n"))
+}, "unknown time zone \"Asia/Shangai\"", "did you mean \"Asia/Shanghai\"?");
+bad!(script_missing, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("jobs/orders/main.py", "jobs/orders/missing.py")) },
+    "`script` file `jobs/orders/missing.py` not found");
+bad!(every_problem_is_reported_at_once, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 0\nversoin = 1").replace("kind = \"python\"", "kind = \"pyhton\""));
+}, "`slots` in [flink] is 0, out of range", "unknown key `versoin`", "cannot be \"pyhton\"", "did you mean \"python\"?");
+
+#[test]
+fn warnings_do_not_change_the_exit_code_unless_denied() {
+    let dir = base_repo();
+    write(dir.path(), "pipelines/orders.toml", &pipeline_with("2.2.1", "1.19.3"));
+    let o = flinkops(dir.path(), &["generate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: Flink 1.19 is no longer maintained upstream"));
+    write(dir.path(), "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 3"));
+    write(dir.path(), "pipelines/orders.toml", &pipeline_with("2.2.1", "1.19.3").replace("slots = 2", "slots = 3"));
+    let before = snapshot_tree(&dir.path().join("out"));
+    let o = flinkops(dir.path(), &["generate", "--deny-warnings"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(before, snapshot_tree(&dir.path().join("out")));
+}

@@ -1,0 +1,179 @@
+//! CLI tests: the built binary on copies of the worked example.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn check_passes_on_the_committed_example() {
+    let o = flinkops(&project_root(), &["check"]);
+    assert!(o.status.success(), "flinkops check on the repository failed:\n{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn generate_twice_is_byte_identical_and_second_run_writes_nothing() {
+    let repo = example_copy();
+    std::fs::remove_dir_all(repo.path().join("out")).unwrap();
+    let first = flinkops(repo.path(), &["generate"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let a = snapshot_tree(&repo.path().join("out"));
+    let second = flinkops(repo.path(), &["generate"]);
+    assert!(second.status.success());
+    assert!(stderr(&second).contains("up to date"), "{}", stderr(&second));
+    assert_eq!(a, snapshot_tree(&repo.path().join("out")));
+}
+
+#[test]
+fn deleting_out_and_generating_reproduces_the_committed_tree() {
+    let repo = example_copy();
+    let committed = snapshot_tree(&repo.path().join("out"));
+    std::fs::remove_dir_all(repo.path().join("out")).unwrap();
+    let o = flinkops(repo.path(), &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(committed, snapshot_tree(&repo.path().join("out")));
+}
+
+#[test]
+fn root_flag_works_from_another_working_directory() {
+    let repo = example_copy();
+    let committed = snapshot_tree(&repo.path().join("out"));
+    std::fs::remove_dir_all(repo.path().join("out")).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = flinkops(elsewhere.path(), &["generate", "--root", repo.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(committed, snapshot_tree(&repo.path().join("out")));
+    assert!(snapshot_tree(elsewhere.path()).is_empty(), "nothing is written to the working directory");
+}
+
+#[test]
+fn root_is_found_from_a_subdirectory() {
+    let repo = example_copy();
+    let o = flinkops(&repo.path().join("pipelines"), &["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn hand_edit_under_out_makes_check_exit_1_and_name_the_file() {
+    let repo = example_copy();
+    let f = "out/base/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml";
+    let text = std::fs::read_to_string(repo.path().join(f)).unwrap();
+    std::fs::write(repo.path().join(f), text.replace("parallelism: 4", "parallelism: 40")).unwrap();
+    let o = flinkops(repo.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(&format!("changed: {f}")), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&format!("--- a/{f}")), "the diff is data on stdout:\n{}", stdout(&o));
+    assert!(stdout(&o).contains("-    parallelism: 40\n+    parallelism: 4\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn stray_and_missing_files_make_check_fail() {
+    let repo = example_copy();
+    write(repo.path(), "out/base/extra.yaml", "kind: Nothing\n");
+    let o = flinkops(repo.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("stray: out/base/extra.yaml"), "{}", stderr(&o));
+
+    let repo = example_copy();
+    std::fs::remove_file(repo.path().join("out/base/kustomization.yaml")).unwrap();
+    let o = flinkops(repo.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("missing: out/base/kustomization.yaml"), "{}", stderr(&o));
+}
+
+#[test]
+fn generate_prunes_files_it_no_longer_produces() {
+    let repo = example_copy();
+    std::fs::remove_file(repo.path().join("pipelines/user-features-backfill-2024-10.toml")).unwrap();
+    let o = flinkops(repo.path(), &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!repo.path().join("out/base/user-features-backfill-2024-10").exists());
+    let o = flinkops(repo.path(), &["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn generate_refuses_an_out_folder_it_does_not_own() {
+    let repo = example_copy();
+    std::fs::remove_dir_all(repo.path().join("out")).unwrap();
+    write(repo.path(), "out/handmade.yaml", "x: 1\n");
+    let o = flinkops(repo.path(), &["generate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not owned by flinkops"), "{}", stderr(&o));
+    assert_eq!(snapshot_tree(&repo.path().join("out")).len(), 1, "nothing written");
+}
+
+#[test]
+fn diff_json_has_the_documented_shape_and_exits_0() {
+    let repo = example_copy();
+    write(repo.path(), "out/base/extra.yaml", "kind: Nothing\n");
+    let o = flinkops(repo.path(), &["diff", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"], serde_json::json!({"added": 0, "modified": 0, "removed": 1}));
+    assert_eq!(v["changes"][0]["path"], "out/base/extra.yaml");
+    assert_eq!(v["changes"][0]["env"], "base");
+    assert_eq!(v["changes"][0]["status"], "removed");
+    assert!(v["changes"][0]["diff"].as_str().unwrap().contains("-kind: Nothing"));
+}
+
+#[test]
+fn validate_writes_nothing() {
+    let repo = example_copy();
+    std::fs::remove_dir_all(repo.path().join("out")).unwrap();
+    let o = flinkops(repo.path(), &["validate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!repo.path().join("out").exists());
+}
+
+#[test]
+fn unknown_env_is_invalid_input() {
+    let o = flinkops(&project_root(), &["check", "--env", "prdo"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown environment `prdo`"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = flinkops(&project_root(), &["generate", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn changing_a_job_file_changes_the_image_tag_and_caches_do_not() {
+    let repo = example_copy();
+    let fd = "out/base/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml";
+    let image = |root: &std::path::Path, f: &str| {
+        let text = std::fs::read_to_string(root.join(f)).unwrap();
+        text.lines().find(|l| l.trim_start().starts_with("image: ")).unwrap().trim().to_string()
+    };
+    let before = image(repo.path(), fd);
+    // A local run leaves caches behind: they are not bundled, so the tag stays.
+    write(repo.path(), "jobs/realtime_features/__pycache__/main.cpython-311.pyc", "\0cache");
+    write(repo.path(), "jobs/realtime_features/.pytest_cache/x", "cache");
+    let o = flinkops(repo.path(), &["check"]);
+    assert!(o.status.success(), "caches must not change the output: {}{}", stdout(&o), stderr(&o));
+    // Any real change to the job's files changes the tag in every pipeline using the bundle.
+    let main = repo.path().join("jobs/realtime_features/main.py");
+    let mut text = std::fs::read_to_string(&main).unwrap();
+    text.push_str("\n# a change\n");
+    std::fs::write(&main, text).unwrap();
+    let o = flinkops(repo.path(), &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = image(repo.path(), fd);
+    assert_ne!(before, after);
+    let backfill = "out/base/user-features-backfill-2024-10/flinkdeployment-user-features-backfill-2024-10.yaml";
+    assert_eq!(image(repo.path(), backfill), after, "the backfill shares the bundle and its new tag");
+    assert!(after.starts_with("image: registry.example.com/lemo/flink-realtime-features:2.2.1-"), "{after}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let o = flinkops(&project_root(), &["--help"]);
+    insta::assert_snapshot!("help", stdout(&o));
+}
+
+#[test]
+fn generate_help() {
+    let o = flinkops(&project_root(), &["generate", "--help"]);
+    insta::assert_snapshot!("generate_help", stdout(&o));
+}
