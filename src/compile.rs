@@ -11,6 +11,7 @@ use std::path::Path;
 use crate::bundle::{self, Bundle};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::emit;
+use crate::patch;
 use crate::model::{DeliveryTool, Env, Pipeline, Project};
 use crate::render::{self, Resource, delivery};
 use crate::spec::{self, Table, Value};
@@ -207,6 +208,24 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         }
     }
 
+    // Render every env and apply its overlay's patches before deciding: patches can fail too.
+    let mut rendered: Vec<Vec<Resource>> = vec![];
+    if !d.has_errors() {
+        for (env, pipelines) in &per_env {
+            let mut resources: Vec<Resource> = vec![];
+            for p in pipelines {
+                let image = &images[&(env.name.clone(), p.name.clone())];
+                resources.extend(render::pipeline(&project, p, image));
+            }
+            let src = env_sources.iter().find(|e| e.name == env.name);
+            if let (Some(t), Some(file)) = (src.and_then(|e| e.table.as_ref()), &env.file) {
+                patch::apply(root, &format!("overlays/{}", env.name), file, t, &mut resources, &mut d);
+            }
+            resources.extend(delivery::namespaces(&project, env, &resources, &project_path));
+            rendered.push(resources);
+        }
+    }
+
     d.sort(&repo.sources);
     c.diagnostics = d;
     c.sources = repo.sources;
@@ -217,7 +236,7 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         return c;
     }
 
-    // Render and emit.
+    // Emit.
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     files.insert(MARKER.into(), MARKER_TEXT.as_bytes().to_vec());
     let registry = project.defaults.registry.clone().unwrap_or_default();
@@ -226,18 +245,12 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         files.insert(format!("out/images/{}/Dockerfile.dockerignore", b.name), b.dockerignore.clone().into_bytes());
         files.insert(format!("out/images/{}/image.json", b.name), b.image_json(&registry).into_bytes());
     }
-    for (env, pipelines) in &per_env {
-        let mut resources: Vec<Resource> = vec![];
-        for p in pipelines {
-            let image = &images[&(env.name.clone(), p.name.clone())];
-            resources.extend(render::pipeline(&project, p, image));
-        }
-        resources.extend(delivery::namespaces(&project, env, &resources, &project_path));
+    for ((env, pipelines), resources) in per_env.iter().zip(&rendered) {
         let mut env_files = vec![];
         let mut header_sources: BTreeSet<String> = BTreeSet::new();
         header_sources.insert(project_path.clone());
         header_sources.extend(env.file.clone());
-        for r in &resources {
+        for r in resources {
             let rel = r.file_name();
             header_sources.extend(r.sources.iter().cloned());
             files.insert(format!("out/{}/{rel}", env.name), emit::resource(r).into_bytes());
@@ -246,8 +259,8 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         let header: Vec<String> = header_sources.into_iter().collect();
         files.insert(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&env_files, &header).into_bytes());
         let gitops = match project.delivery.tool {
-            DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, &resources, pipelines, &project_path))),
-            DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, &resources, pipelines, &project_path))),
+            DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, resources, pipelines, &project_path))),
+            DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, resources, pipelines, &project_path))),
             DeliveryTool::None => None,
         };
         if let Some((dir, r)) = gitops {

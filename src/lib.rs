@@ -2,7 +2,7 @@
 //!
 //! Phases, data flowing one way: [`spec`] (TOML in, with spans) → [`validate`] (checked
 //! [`model`] types, every diagnostic collected) → [`bundle`] (image specs) → [`render`]
-//! (Kubernetes objects) → [`emit`] (file bytes) → [`sync`] (diff against `out/`, write, prune).
+//! (Kubernetes objects) → [`patch`] (overlays) → [`emit`] (file bytes) → [`sync`] (diff against `out/`, write, prune).
 //! [`compile`] runs them in order. The library never prints: it returns values and
 //! diagnostics, and the CLI renders them.
 
@@ -11,7 +11,9 @@ pub mod compile;
 pub mod diag;
 pub mod emit;
 pub mod model;
+pub mod patch;
 pub mod render;
+pub mod schedule;
 pub mod spec;
 pub mod sync;
 pub mod validate;

@@ -201,3 +201,25 @@ fn warnings_do_not_change_the_exit_code_unless_denied() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(before, snapshot_tree(&dir.path().join("out")));
 }
+
+bad!(overlay_names_a_missing_pipeline, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[pipelines.ordres]\njob.parallelism = 4\n")
+}, "overlay names pipeline `ordres`, which does not exist", "did you mean `orders`?", "overlays/dev/overlay.toml:1:12");
+bad!(patch_target_matches_nothing, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[[patches]]\ntarget = { kind = \"FlinkDeployment\", name = \"order\" }\nops = [ { op = \"remove\", path = \"/spec/job\" } ]\n")
+}, "overlays/dev/overlay.toml: [[patches]] #1 matches no resource", "kustomize silently ignores");
+bad!(patch_operation_fails_with_index_and_pointer, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", concat!(
+        "[[patches]]\ntarget = { kind = \"FlinkDeployment\" }\n",
+        "ops = [ { op = \"add\", path = \"/metadata/annotations\", value = { team = \"a\" } },\n",
+        "        { op = \"replace\", path = \"/spec/nosuch/field\", value = 1 } ]\n"))
+}, "overlays/dev/overlay.toml: [[patches]] #1, operation #1 at `/spec/nosuch/field` failed on FlinkDeployment `orders`");
+bad!(patch_file_missing, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[[patches]]\ntarget = { kind = \"FlinkDeployment\" }\nfile = \"patches/nope.yaml\"\n")
+}, "cannot read patch file `overlays/dev/patches/nope.yaml`");
+bad!(patch_may_not_rename_objects, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[[merge_patches]]\ntarget = { kind = \"FlinkDeployment\" }\npatch = { metadata = { name = \"other\" } }\n")
+}, "changes the identity");
+bad!(malformed_patch_operation, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[[patches]]\ntarget = { kind = \"FlinkDeployment\" }\nops = [ { op = \"upsert\", path = \"/a\" } ]\n")
+}, "operation #0 is not a valid RFC 6902 operation");

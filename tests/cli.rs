@@ -55,7 +55,7 @@ fn root_is_found_from_a_subdirectory() {
 #[test]
 fn hand_edit_under_out_makes_check_exit_1_and_name_the_file() {
     let repo = example_copy();
-    let f = "out/base/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml";
+    let f = "out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml";
     let text = std::fs::read_to_string(repo.path().join(f)).unwrap();
     std::fs::write(repo.path().join(f), text.replace("parallelism: 4", "parallelism: 40")).unwrap();
     let o = flinkops(repo.path(), &["check"]);
@@ -68,25 +68,32 @@ fn hand_edit_under_out_makes_check_exit_1_and_name_the_file() {
 #[test]
 fn stray_and_missing_files_make_check_fail() {
     let repo = example_copy();
-    write(repo.path(), "out/base/extra.yaml", "kind: Nothing\n");
+    write(repo.path(), "out/prod/extra.yaml", "kind: Nothing\n");
     let o = flinkops(repo.path(), &["check"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("stray: out/base/extra.yaml"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stray: out/prod/extra.yaml"), "{}", stderr(&o));
 
     let repo = example_copy();
-    std::fs::remove_file(repo.path().join("out/base/kustomization.yaml")).unwrap();
+    std::fs::remove_file(repo.path().join("out/prod/kustomization.yaml")).unwrap();
     let o = flinkops(repo.path(), &["check"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("missing: out/base/kustomization.yaml"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing: out/prod/kustomization.yaml"), "{}", stderr(&o));
 }
 
 #[test]
 fn generate_prunes_files_it_no_longer_produces() {
     let repo = example_copy();
     std::fs::remove_file(repo.path().join("pipelines/user-features-backfill-2024-10.toml")).unwrap();
+    // The overlays must stop naming it (an overlay naming a missing pipeline is an error).
+    let dev = repo.path().join("overlays/dev/overlay.toml");
+    let text = std::fs::read_to_string(&dev).unwrap();
+    std::fs::write(&dev, &text[..text.find("[pipelines.user-features-backfill-2024-10]").unwrap()]).unwrap();
+    let prod = repo.path().join("overlays/prod/overlay.toml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    std::fs::write(&prod, &text[..text.rfind("[[patches]]").unwrap()]).unwrap();
     let o = flinkops(repo.path(), &["generate"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!repo.path().join("out/base/user-features-backfill-2024-10").exists());
+    assert!(!repo.path().join("out/prod/user-features-backfill-2024-10").exists());
     let o = flinkops(repo.path(), &["check"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
@@ -105,13 +112,13 @@ fn generate_refuses_an_out_folder_it_does_not_own() {
 #[test]
 fn diff_json_has_the_documented_shape_and_exits_0() {
     let repo = example_copy();
-    write(repo.path(), "out/base/extra.yaml", "kind: Nothing\n");
+    write(repo.path(), "out/prod/extra.yaml", "kind: Nothing\n");
     let o = flinkops(repo.path(), &["diff", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["summary"], serde_json::json!({"added": 0, "modified": 0, "removed": 1}));
-    assert_eq!(v["changes"][0]["path"], "out/base/extra.yaml");
-    assert_eq!(v["changes"][0]["env"], "base");
+    assert_eq!(v["changes"][0]["path"], "out/prod/extra.yaml");
+    assert_eq!(v["changes"][0]["env"], "prod");
     assert_eq!(v["changes"][0]["status"], "removed");
     assert!(v["changes"][0]["diff"].as_str().unwrap().contains("-kind: Nothing"));
 }
@@ -141,7 +148,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn changing_a_job_file_changes_the_image_tag_and_caches_do_not() {
     let repo = example_copy();
-    let fd = "out/base/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml";
+    let fd = "out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml";
     let image = |root: &std::path::Path, f: &str| {
         let text = std::fs::read_to_string(root.join(f)).unwrap();
         text.lines().find(|l| l.trim_start().starts_with("image: ")).unwrap().trim().to_string()
@@ -161,7 +168,7 @@ fn changing_a_job_file_changes_the_image_tag_and_caches_do_not() {
     assert!(o.status.success(), "{}", stderr(&o));
     let after = image(repo.path(), fd);
     assert_ne!(before, after);
-    let backfill = "out/base/user-features-backfill-2024-10/flinkdeployment-user-features-backfill-2024-10.yaml";
+    let backfill = "out/prod/user-features-backfill-2024-10/flinkdeployment-user-features-backfill-2024-10.yaml";
     assert_eq!(image(repo.path(), backfill), after, "the backfill shares the bundle and its new tag");
     assert!(after.starts_with("image: registry.example.com/lemo/flink-realtime-features:2.2.1-"), "{after}");
 }
