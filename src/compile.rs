@@ -102,6 +102,7 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
     };
 
     let mut per_env: Vec<(Env, Vec<Pipeline>)> = vec![];
+    let cache = crate::schedule::ConversionCache::new();
     for es in &env_sources {
         let env = validate::project::env(es, &repo.sources, &mut d);
         let overlay_pipelines = es.table.as_ref().and_then(|t| t.get("pipelines")).and_then(|e| match &e.node.value {
@@ -147,7 +148,7 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
                     ),
                 }
             }
-            let cx = validate::pipeline::Ctx { project: &project, env: &env, root, sources, stem: &ps.stem };
+            let cx = validate::pipeline::Ctx { project: &project, env: &env, root, sources, stem: &ps.stem, cache: &cache };
             if let Some(p) = validate::pipeline::pipeline(&table, &cx, &mut d) {
                 let file = repo.sources.path(ps.file).to_string();
                 if let Some(other) = seen.insert(p.name.clone(), file.clone()) {

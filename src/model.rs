@@ -273,6 +273,9 @@ pub struct Autoscaling {
     pub timezone: String,
     pub strategy: ScheduleStrategy,
     pub schedule: Vec<ScheduleEntry>,
+    /// `spec.timeZone` of the scaling CronJobs: the zone (`native`), `Etc/UTC` (`utc`,
+    /// `guarded` on Kubernetes >= 1.27), or none (older clusters).
+    pub cronjob_time_zone: Option<String>,
     /// `job.autoscaler.*` keys for `operator` mode, in a fixed order.
     pub operator_config: Vec<(String, String)>,
 }
@@ -280,11 +283,20 @@ pub struct Autoscaling {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleEntry {
     pub name: String,
+    /// The cron as written, in the pipeline's zone.
     pub cron: String,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub replicas: u32,
+    /// KEDA only: when the entry's window closes.
     pub end: Option<String>,
+    /// The parsed cron (set by validate once the cron is known to be valid).
+    pub parsed: Option<crate::schedule::Cron>,
+    /// The CronJob schedules for this entry: the exact UTC set (`utc`), the cron itself
+    /// (`native`), or a UTC superset that the guard filters (`guarded`). Empty under KEDA.
+    pub schedules: Vec<String>,
+    /// `guarded` only: the zone's UTC-offset changes over the horizon, embedded in the guard.
+    pub guard_offsets: Vec<crate::schedule::OffsetChange>,
 }
 
 /// One `[[tasks]]` entry, compiled.

@@ -223,3 +223,49 @@ bad!(patch_may_not_rename_objects, located: true, |r| {
 bad!(malformed_patch_operation, located: true, |r| {
     write(r, "overlays/dev/overlay.toml", "[[patches]]\ntarget = { kind = \"FlinkDeployment\" }\nops = [ { op = \"upsert\", path = \"/a\" } ]\n")
 }, "operation #0 is not a valid RFC 6902 operation");
+
+const SCALER: &str = "\n[scaler]\nimage = \"registry.example.com/tools/kubectl:1.30.4@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n";
+
+bad!(utc_schedule_without_exact_form_suggests_native_or_guarded, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled_hpa\"\ntimezone = \"America/New_York\"\n[[autoscaling.schedule]]\nname = \"open\"\ncron = \"0 9 * * 1-5\"\nmin_replicas = 2\nmax_replicas = 3\n"));
+}, "pipeline `orders`, schedule entry `open`: `0 9 * * 1-5` in America/New_York has no exact UTC form",
+   "first UTC instant without an exact form: 2026-03-02 14:00 UTC", "\"native\"", "\"guarded\"");
+bad!(shanghai_first_of_month_at_1am_has_no_utc_form, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\ntimezone = \"Asia/Shanghai\"\n[[autoscaling.schedule]]\nname = \"monthly\"\ncron = \"0 1 1 * *\"\nmin_replicas = 2\n"));
+}, "has no exact UTC form");
+bad!(invalid_cron_points_inside_the_string, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\n[[autoscaling.schedule]]\nname = \"late\"\ncron = \"0 9 L * *\"\nmin_replicas = 2\n"));
+}, "schedule entry `late`: invalid cron", "pipelines/orders.toml:17:13");
+bad!(day_of_week_seven_is_rejected, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\n[[autoscaling.schedule]]\nname = \"sunday\"\ncron = \"0 9 * * 7\"\nmin_replicas = 2\n"));
+}, "invalid cron");
+bad!(cron_that_never_fires, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\n[[autoscaling.schedule]]\nname = \"never\"\ncron = \"0 0 30 2 *\"\nmin_replicas = 2\n"));
+}, "invalid cron");
+bad!(scheduled_mode_needs_a_scaler_image, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\npreset = \"24x7_peak\"\n"));
+}, "needs `[scaler] image`", "sh, date and kubectl");
+bad!(native_strategy_needs_kubernetes_1_27, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}\n[target]\nkubernetes = \"1.26\"\n"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\nschedule_strategy = \"native\"\npreset = \"24x7_peak\"\n"));
+}, "schedule_strategy \"native\" needs Kubernetes 1.27 or newer");
+bad!(keda_window_needs_an_end, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"keda\"\nmin_replicas = 1\nmax_replicas = 5\n[[autoscaling.schedule]]\nname = \"peak\"\ncron = \"0 9 * * *\"\nmin_replicas = 3\nmax_replicas = 5\n"));
+}, "raises the floor to 3 under KEDA but has no `end`");
+bad!(entry_outside_pipeline_bounds, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled_hpa\"\nmax_replicas = 5\npreset = \"workday_peak\"\n"));
+}, "schedule entry \"workday-morning-scale-up\" (3–10) lies outside the pipeline's bounds 1–5");
+bad!(flux_before_2_9_cannot_ignore_replicas, located: false, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}\n[delivery]\ntool = \"flux\"\nflux_version = \"2.8\"\n"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"hpa\"\n"));
+}, "needs Flux 2.9 or newer", "disabled, reactive, operator");
+bad!(preset_and_entries_together, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\npreset = \"24x7_peak\"\n[[autoscaling.schedule]]\nname = \"x\"\ncron = \"0 9 * * *\"\nmin_replicas = 2\n"));
+}, "`preset` and `[[autoscaling.schedule]]` cannot be combined");

@@ -8,6 +8,8 @@
 pub mod delivery;
 pub mod flinkdeployment;
 pub mod hpa;
+pub mod keda;
+pub mod scaler;
 pub mod tasks;
 
 use serde_json::{Map, Value, json};
@@ -95,5 +97,9 @@ pub fn pipeline(project: &Project, p: &Pipeline, image: &str) -> Vec<Resource> {
     if matches!(p.autoscaling.mode, ScalingMode::HpaReactive | ScalingMode::ScheduledHpa) {
         out.push(hpa::render(project, p));
     }
+    if p.autoscaling.mode == ScalingMode::Keda {
+        out.push(keda::render(project, p));
+    }
+    out.extend(scaler::render(project, p));
     out
 }

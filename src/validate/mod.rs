@@ -12,4 +12,5 @@ pub mod names;
 pub mod pipeline;
 pub mod project;
 pub mod read;
+pub mod schedule;
 pub mod secrets;

@@ -109,6 +109,9 @@ pub fn preset_entries(preset: &str) -> Vec<ScheduleEntry> {
         max_replicas: max,
         replicas: min,
         end: end.map(Into::into),
+        parsed: None,
+        schedules: vec![],
+        guard_offsets: vec![],
     };
     match preset {
         "workday_peak" => vec![
@@ -153,6 +156,8 @@ pub struct Ctx<'a> {
     /// Repository-relative source files of this pipeline.
     pub sources: Vec<String>,
     pub stem: &'a str,
+    /// UTC conversions shared by every pipeline of the run.
+    pub cache: &'a crate::schedule::ConversionCache,
 }
 
 fn sub<'t>(t: &'t Table, key: &str, parent: &str, known: &[&str], d: &mut Diagnostics) -> Option<&'t Table> {
@@ -359,7 +364,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let resources = resources(res_t, &config, d);
 
     // --- [autoscaling]
-    let autoscaling = autoscaling(auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
+    let autoscaling = autoscaling(&name, auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
     let mut ignored = vec![];
     if let Some(a) = &autoscaling {
         ignored = ignored_keys(auto_t, a.mode);
@@ -1077,6 +1082,7 @@ fn ignored_keys(t: &Table, mode: ScalingMode) -> Vec<String> {
 
 #[allow(clippy::too_many_arguments)]
 fn autoscaling(
+    name: &str,
     t: &Table,
     mode: ScalingMode,
     hpa_alias: bool,
@@ -1113,7 +1119,7 @@ fn autoscaling(
         }
         if let Some(p) = &preset {
             if PRESETS.contains(&p.value.as_str()) {
-                schedule = preset_entries(&p.value);
+                schedule = preset_entries(&p.value).into_iter().map(|e| (e, p.loc.clone(), None)).collect();
             } else {
                 let mut diag = Diagnostic::error(format!("unknown preset {:?}", p.value)).at(&p.loc).label(format!("expected one of: {}", PRESETS.join(", ")));
                 if let Some(s) = suggest(&p.value, PRESETS) {
@@ -1128,8 +1134,8 @@ fn autoscaling(
                     continue;
                 };
                 if let Some(entry) = schedule_entry(e, mode, d) {
-                    if schedule.iter().any(|x: &ScheduleEntry| x.name == entry.name) {
-                        d.push(Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.name)).at(&e.loc).label("names must be unique"));
+                    if schedule.iter().any(|x: &super::schedule::Located| x.0.name == entry.0.name) {
+                        d.push(Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name)).at(&e.loc).label("names must be unique"));
                     }
                     schedule.push(entry);
                 }
@@ -1151,7 +1157,7 @@ fn autoscaling(
     let (env_min, env_max) = if schedule.is_empty() {
         (prof.min_replicas, prof.max_replicas)
     } else {
-        (schedule.iter().map(|e| e.min_replicas).min().unwrap_or(1), schedule.iter().map(|e| e.max_replicas).max().unwrap_or(1))
+        (schedule.iter().map(|e| e.0.min_replicas).min().unwrap_or(1), schedule.iter().map(|e| e.0.max_replicas).max().unwrap_or(1))
     };
     let min_v = opt_int_in(t, "min_replicas", section, 1, 10_000, d);
     let max_v = opt_int_in(t, "max_replicas", section, 1, 10_000, d);
@@ -1166,7 +1172,7 @@ fn autoscaling(
         );
     }
     if uses_bounds {
-        for e in &schedule {
+        for (e, _, _) in &schedule {
             if e.min_replicas < min_replicas || e.max_replicas > max_replicas || e.replicas < min_replicas || e.replicas > max_replicas {
                 d.push(
                     Diagnostic::error(format!(
@@ -1197,6 +1203,16 @@ fn autoscaling(
             );
         }
     }
+
+    let mode_loc = t.get("mode").map_or(&t.loc, |e| &e.node.loc).clone();
+    let lowered = super::schedule::lower(
+        &mut schedule,
+        &super::schedule::Setting { pipeline: name, mode, mode_loc, strategy, timezone: &timezone, min_replicas, max_replicas },
+        cx.project,
+        cx.cache,
+        d,
+    );
+    let schedule: Vec<ScheduleEntry> = schedule.into_iter().map(|e| e.0).collect();
 
     let mut operator_config = vec![];
     if mode == ScalingMode::Operator {
@@ -1242,6 +1258,7 @@ fn autoscaling(
         timezone,
         strategy,
         schedule,
+        cronjob_time_zone: lowered,
         operator_config,
     })
 }
@@ -1251,7 +1268,7 @@ pub fn format_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
-fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<ScheduleEntry> {
+fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<super::schedule::Located> {
     let section = "[[autoscaling.schedule]]";
     check_keys(t, section, ENTRY_KEYS, d);
     let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
@@ -1270,16 +1287,24 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<S
         d.push(Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value)).at(&min.loc).label("min above max"));
     }
     let replicas = opt_int_in(t, "replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
-    let end = opt_str(t, "end", section, d).map(|e| e.value);
+    let end = opt_str(t, "end", section, d);
     let _ = mode;
-    Some(ScheduleEntry {
-        name: name.value,
-        cron: cron.value,
-        min_replicas: min.value as u32,
-        max_replicas: max as u32,
-        replicas: replicas as u32,
-        end,
-    })
+    let end_loc = end.as_ref().map(|e| e.loc.clone());
+    Some((
+        ScheduleEntry {
+            name: name.value,
+            cron: cron.value,
+            min_replicas: min.value as u32,
+            max_replicas: max as u32,
+            replicas: replicas as u32,
+            end: end.map(|e| e.value),
+            parsed: None,
+            schedules: vec![],
+            guard_offsets: vec![],
+        },
+        cron.loc,
+        end_loc,
+    ))
 }
 
 /// Compiles `[[tasks]]`: params to JSON with secrets turned into `{"secret_env": …}`, and the

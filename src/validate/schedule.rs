@@ -1,0 +1,175 @@
+//! Validate phase: schedule entries lowered per strategy (SPEC §6.3).
+//!
+//! In: the pipeline's schedule entries (with the places their crons were written), its mode,
+//! zone and strategy, the project, and the run's conversion cache. Out: each entry's parsed cron
+//! and CronJob schedules (`utc`: the exact UTC set or an error naming the first inexpressible
+//! instant; `native`: the cron itself, run in the zone; `guarded`: a UTC superset plus the zone's
+//! offset table for the guard), KEDA's requirements checked, and the CronJobs' `spec.timeZone`.
+
+use chrono_tz::Tz;
+
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::model::{Project, ScalingMode, ScheduleEntry, ScheduleStrategy};
+use crate::schedule::{ConversionCache, Cron, CronError};
+
+/// An entry with where its `cron` and `end` were written.
+pub type Located = (ScheduleEntry, Loc, Option<Loc>);
+
+/// The pipeline-level settings the lowering needs.
+pub struct Setting<'a> {
+    pub pipeline: &'a str,
+    pub mode: ScalingMode,
+    pub mode_loc: Loc,
+    pub strategy: ScheduleStrategy,
+    pub timezone: &'a str,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+}
+
+/// Kubernetes minor from which CronJob `spec.timeZone` is GA.
+const TIME_ZONE_MINOR: u32 = 27;
+
+/// The place of a cron error: inside the quoted string when the source holds it verbatim.
+fn cron_loc(loc: &Loc, text: &str, e: &CronError) -> Loc {
+    if loc.span.len() == text.len() + 2 {
+        let span = e.span();
+        let start = loc.span.start + 1 + span.start.min(text.len());
+        let end = loc.span.start + 1 + span.end.min(text.len());
+        Loc { file: loc.file, span: start..end.max(start) }
+    } else {
+        loc.clone()
+    }
+}
+
+fn parse(entry: &str, what: &str, text: &str, loc: &Loc, d: &mut Diagnostics) -> Option<Cron> {
+    match Cron::parse(text) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            d.push(
+                Diagnostic::error(format!("schedule entry `{entry}`: invalid {what} {text:?}: {e}"))
+                    .at(&cron_loc(loc, text, &e))
+                    .label("here")
+                    .help("crons use Kubernetes' syntax: 5 fields (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/@yearly"),
+            );
+            None
+        }
+    }
+}
+
+/// Lowers every entry; returns the CronJobs' `spec.timeZone`.
+pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache: &ConversionCache, d: &mut Diagnostics) -> Option<String> {
+    let uses_cronjobs = matches!(s.mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa);
+    if !uses_cronjobs && s.mode != ScalingMode::Keda {
+        return None;
+    }
+    let zone: Tz = s.timezone.parse().ok()?;
+    let kube_tz = project.kubernetes >= (1, TIME_ZONE_MINOR);
+    if uses_cronjobs && project.scaler_image.is_none() {
+        d.push(
+            Diagnostic::error(format!("autoscaling mode `{}` needs `[scaler] image` in flinkops.toml", s.mode.as_str()))
+                .at(&s.mode_loc)
+                .label("its CronJobs run kubectl")
+                .note("there is no third-party kubectl image flinkops could trust to exist, be maintained and hold a shell")
+                .help("add `[scaler] image = \"<registry>/kubectl:<version>@sha256:<digest>\"`: a pinned image that contains sh, date and kubectl"),
+        );
+    }
+    if uses_cronjobs && s.strategy == ScheduleStrategy::Native && !kube_tz {
+        d.push(
+            Diagnostic::error(format!(
+                "schedule_strategy \"native\" needs Kubernetes 1.{TIME_ZONE_MINOR} or newer; target.kubernetes is {}.{}",
+                project.kubernetes.0, project.kubernetes.1
+            ))
+            .at(&s.mode_loc)
+            .label("CronJob spec.timeZone is not available")
+            .help("use schedule_strategy \"utc\" or \"guarded\", or raise [target] kubernetes"),
+        );
+    }
+    if uses_cronjobs && s.strategy != ScheduleStrategy::Native && !kube_tz {
+        d.push(
+            Diagnostic::warning(format!(
+                "CronJobs of `{}` have no spec.timeZone on Kubernetes {}.{}: their UTC schedules assume kube-controller-manager runs in UTC",
+                s.pipeline, project.kubernetes.0, project.kubernetes.1
+            ))
+            .at(&s.mode_loc)
+            .label("UTC assumed")
+            .help("make sure the controller manager's host zone is UTC, or target Kubernetes 1.27+"),
+        );
+    }
+    for (e, loc, end_loc) in entries.iter_mut() {
+        let Some(cron) = parse(&e.name, "cron", &e.cron.clone(), loc, d) else { continue };
+        e.parsed = Some(cron);
+        if s.mode == ScalingMode::Keda {
+            keda_entry(e, loc, end_loc.as_ref(), s, d);
+            continue;
+        }
+        match s.strategy {
+            ScheduleStrategy::Native => e.schedules = vec![cron.to_string()],
+            ScheduleStrategy::Utc => match cache.to_utc(&cron, zone, project.valid_from) {
+                Ok(crons) => e.schedules = crons.iter().map(Cron::to_string).collect(),
+                Err(err) => {
+                    let mut diag = Diagnostic::error(format!(
+                        "pipeline `{}`, schedule entry `{}`: `{}` in {} has no exact UTC form",
+                        s.pipeline, e.name, e.cron, s.timezone
+                    ))
+                    .at(loc)
+                    .label("cannot be written as UTC cron expressions")
+                    .note(err.to_string());
+                    if let Some(t) = err.instant() {
+                        diag = diag.note(format!("first UTC instant without an exact form: {}", t.format("%Y-%m-%d %H:%M UTC")));
+                    }
+                    d.push(diag.help(
+                        "set `schedule_strategy = \"native\"` (the CronJob runs in the zone itself; Kubernetes >= 1.27) or `\"guarded\"` (UTC schedules whose guard checks the local time)",
+                    ));
+                }
+            },
+            ScheduleStrategy::Guarded => {
+                match (cache.guarded_superset(&cron, zone, project.valid_from), crate::schedule::offset_table(zone, project.valid_from)) {
+                    (Ok(crons), Ok(offsets)) => {
+                        e.schedules = crons.iter().map(Cron::to_string).collect();
+                        e.guard_offsets = offsets;
+                    }
+                    (Err(err), _) | (_, Err(err)) => d.push(
+                        Diagnostic::error(format!("pipeline `{}`, schedule entry `{}`: {err}", s.pipeline, e.name)).at(loc).label("here"),
+                    ),
+                }
+            }
+        }
+    }
+    match s.strategy {
+        _ if !uses_cronjobs => None,
+        ScheduleStrategy::Native => Some(s.timezone.to_string()),
+        _ if kube_tz => Some("Etc/UTC".to_string()),
+        _ => None,
+    }
+}
+
+fn keda_entry(e: &ScheduleEntry, loc: &Loc, end_loc: Option<&Loc>, s: &Setting<'_>, d: &mut Diagnostics) {
+    if e.min_replicas > s.min_replicas {
+        match (&e.end, end_loc) {
+            (None, _) => d.push(
+                Diagnostic::error(format!("schedule entry `{}` raises the floor to {} under KEDA but has no `end`", e.name, e.min_replicas))
+                    .at(loc)
+                    .label("a KEDA cron trigger needs a start and an end")
+                    .help("add `end = \"<cron>\"`: when the window closes, e.g. end = \"0 18 * * 1-5\""),
+            ),
+            (Some(end), Some(end_loc)) => {
+                parse(&e.name, "end", end, end_loc, d);
+            }
+            (Some(end), None) => {
+                // Presets define their own `end`; they are valid by construction.
+                debug_assert!(Cron::parse(end).is_ok());
+            }
+        }
+    }
+    if e.max_replicas != s.max_replicas {
+        d.push(
+            Diagnostic::warning(format!(
+                "schedule entry `{}` sets max_replicas {}, but KEDA cannot lower the cap below the pipeline's {}",
+                e.name, e.max_replicas, s.max_replicas
+            ))
+            .at(loc)
+            .label("KEDA windows are floors")
+            .help("KEDA holds the highest trigger's count; use scheduled_hpa to change the cap by time"),
+        );
+    }
+}
