@@ -14,6 +14,7 @@ pub mod model;
 pub mod patch;
 pub mod render;
 pub mod schedule;
+pub mod schema;
 pub mod spec;
 pub mod sync;
 pub mod validate;

@@ -20,7 +20,7 @@ fn generate_twice_is_byte_identical_and_second_run_writes_nothing() {
     let second = flinkops(repo.path(), &["generate"]);
     assert!(second.status.success());
     assert!(stderr(&second).contains("up to date"), "{}", stderr(&second));
-    assert_eq!(a, snapshot_tree(&repo.path().join("out")));
+    assert_same_tree(&a, &snapshot_tree(&repo.path().join("out")));
 }
 
 #[test]
@@ -30,7 +30,7 @@ fn deleting_out_and_generating_reproduces_the_committed_tree() {
     std::fs::remove_dir_all(repo.path().join("out")).unwrap();
     let o = flinkops(repo.path(), &["generate"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(committed, snapshot_tree(&repo.path().join("out")));
+    assert_same_tree(&committed, &snapshot_tree(&repo.path().join("out")));
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn root_flag_works_from_another_working_directory() {
     let elsewhere = tempfile::tempdir().unwrap();
     let o = flinkops(elsewhere.path(), &["generate", "--root", repo.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(committed, snapshot_tree(&repo.path().join("out")));
+    assert_same_tree(&committed, &snapshot_tree(&repo.path().join("out")));
     assert!(snapshot_tree(elsewhere.path()).is_empty(), "nothing is written to the working directory");
 }
 
@@ -183,4 +183,79 @@ fn help_lists_the_commands() {
 fn generate_help() {
     let o = flinkops(&project_root(), &["generate", "--help"]);
     insta::assert_snapshot!("generate_help", stdout(&o));
+}
+
+#[test]
+fn init_scaffolds_a_repository_that_checks_clean_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("My Flink Repo");
+    std::fs::create_dir_all(&target).unwrap();
+    let o = flinkops(dir.path(), &["init", "My Flink Repo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["flinkops.toml", "pipelines/event-counts.toml", "overlays/dev/overlay.toml", "overlays/prod/overlay.toml", ".github/workflows/flinkops.yml", "out/.flinkops"] {
+        assert!(target.join(f).is_file(), "{f} missing");
+    }
+    assert!(std::fs::read_to_string(target.join("flinkops.toml")).unwrap().contains("name = \"my-flink-repo\""));
+    let o = flinkops(&target, &["check"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = flinkops(dir.path(), &["init", "My Flink Repo"]);
+    assert_eq!(o.status.code(), Some(2), "an existing repository is never overwritten");
+}
+
+#[test]
+fn images_json_lists_each_bundle_with_its_users() {
+    let o = flinkops(&project_root(), &["images", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let img = &v["images"][0];
+    assert_eq!(img["name"], "flink-realtime-features");
+    assert_eq!(img["dockerfile"], "out/images/flink-realtime-features/Dockerfile");
+    assert_eq!(img["context"], ".");
+    let tag = img["tag"].as_str().unwrap();
+    assert_eq!(img["image"], format!("registry.example.com/lemo/flink-realtime-features:{tag}"));
+    let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml")).unwrap();
+    assert!(fd.contains(&format!("image: registry.example.com/lemo/flink-realtime-features:{tag}")), "the listed image is the deployed one");
+    assert_eq!(img["used_by"].as_array().unwrap().len(), 4, "two pipelines in two envs: {img}");
+}
+
+#[test]
+fn schema_accepts_every_spec_in_the_repository_and_rejects_typos() {
+    let o = flinkops(&project_root(), &["schema"]);
+    assert!(o.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut checked = 0;
+    for dir in ["pipelines", "templates", "tests/fixtures"] {
+        for e in walkdir::WalkDir::new(project_root().join(dir)) {
+            let e = e.unwrap();
+            let p = e.path();
+            let is_spec = p.extension().is_some_and(|x| x == "toml")
+                && p.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "pipelines" || d == "templates");
+            if !is_spec {
+                continue;
+            }
+            let v: serde_json::Value = toml::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} specs checked");
+    let typo: serde_json::Value = toml::from_str("[flink]\nversoin = \"2.2.1\"\n").unwrap();
+    assert!(!validator.is_valid(&typo));
+}
+
+#[test]
+fn diff_markdown_summarises_per_environment_with_fenced_diffs() {
+    let repo = example_copy();
+    let p = repo.path().join("pipelines/flink-realtime-features.toml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replace("parallelism = 4", "parallelism = 6")).unwrap();
+    let o = flinkops(repo.path(), &["diff", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0));
+    let md = stdout(&o);
+    assert!(md.contains("| environment | added | changed | removed |"), "{md}");
+    assert!(md.contains("| dev | 0 | 1 | 0 |") && md.contains("| prod | 0 | 1 | 0 |"), "{md}");
+    assert!(md.contains("```diff\n--- a/out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml"), "{md}");
+    assert!(md.contains("-    parallelism: 4\n+    parallelism: 6"), "{md}");
 }

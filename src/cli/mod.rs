@@ -7,6 +7,9 @@
 mod check;
 mod diff;
 mod generate;
+mod images;
+mod init;
+mod schema;
 mod validate;
 
 use std::io::IsTerminal;
@@ -57,6 +60,9 @@ enum Command {
     Check(check::Args),
     Diff(diff::Args),
     Validate(validate::Args),
+    Init(init::Args),
+    Images(images::Args),
+    Schema(schema::Args),
 }
 
 /// How a command ended.
@@ -148,6 +154,9 @@ pub fn run() -> ExitCode {
         Command::Check(a) => check::run(a, &cli.global),
         Command::Diff(a) => diff::run(a, &cli.global),
         Command::Validate(a) => validate::run(a, &cli.global),
+        Command::Init(a) => init::run(a, &cli.global),
+        Command::Images(a) => images::run(a, &cli.global),
+        Command::Schema(a) => schema::run(a, &cli.global),
     };
     match result {
         Ok(()) => Exit::Ok.into(),

@@ -21,9 +21,9 @@ use crate::model::*;
 use crate::spec::{Node, Table, Value};
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
-const PIPELINE_KEYS: &[&str] =
+pub const PIPELINE_KEYS: &[&str] =
     &["extends", "name", "namespace", "description", "labels", "flink", "job", "resources", "autoscaling", "tasks"];
-const FLINK_KEYS: &[&str] = &[
+pub const FLINK_KEYS: &[&str] = &[
     "version",
     "java",
     "mode",
@@ -39,7 +39,7 @@ const FLINK_KEYS: &[&str] = &[
     "config",
     "env",
 ];
-const JOB_KEYS: &[&str] = &[
+pub const JOB_KEYS: &[&str] = &[
     "kind",
     "bundle",
     "parallelism",
@@ -60,9 +60,9 @@ const JOB_KEYS: &[&str] = &[
     "connectors",
     "exclude",
 ];
-const RESOURCES_KEYS: &[&str] = &["profile", "jobmanager", "taskmanager"];
-const CONTAINER_KEYS: &[&str] = &["cpu", "memory"];
-const AUTOSCALING_KEYS: &[&str] = &[
+pub const RESOURCES_KEYS: &[&str] = &["profile", "jobmanager", "taskmanager"];
+pub const CONTAINER_KEYS: &[&str] = &["cpu", "memory"];
+pub const AUTOSCALING_KEYS: &[&str] = &[
     "mode",
     "replicas",
     "min_replicas",
@@ -74,11 +74,11 @@ const AUTOSCALING_KEYS: &[&str] = &[
     "schedule",
     "operator",
 ];
-const ENTRY_KEYS: &[&str] = &["name", "cron", "min_replicas", "max_replicas", "replicas", "end"];
-const OPERATOR_KEYS: &[&str] =
+pub const ENTRY_KEYS: &[&str] = &["name", "cron", "min_replicas", "max_replicas", "replicas", "end"];
+pub const OPERATOR_KEYS: &[&str] =
     &["utilization_target", "metrics_window", "stabilization_interval", "scale_down_interval", "vertex_max_parallelism"];
-const TASK_KEYS: &[&str] = &["name", "enabled", "params"];
-const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
+pub const TASK_KEYS: &[&str] = &["name", "enabled", "params"];
+pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
 pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
 
 /// A resource profile of SPEC §5.
@@ -358,7 +358,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let mut env = flink_env(flink_t, d);
 
     // --- [job]
-    let job = job(job_t, &name, version, minor, &savepoint_dir, explicit_image.is_some(), cx, d);
+    let job = job(job_t, &name, version, &savepoint_dir, explicit_image.is_some(), cx, d);
 
     // --- [resources]
     let resources = resources(res_t, &config, d);
@@ -820,12 +820,12 @@ fn job(
     t: &Table,
     name: &str,
     version: Option<FlinkVersion>,
-    minor: Option<&'static FlinkMinor>,
     savepoint_dir: &Option<String>,
     in_image: bool,
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
 ) -> Option<Job> {
+    let minor = version.map(|v| v.minor);
     let kind_v = opt_choice(t, "kind", "[job]", &["python", "jar", "sql"], d);
     if t.get("kind").is_none() {
         required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);

@@ -39,7 +39,7 @@ const ENV_KEYS: &[&str] = &["namespace", "timezone", "labels"];
 pub const STRATEGIES: &[&str] = &["utc", "native", "guarded"];
 
 fn sub<'t>(t: &'t Table, key: &str, known: &[&str], d: &mut Diagnostics) -> Option<&'t Table> {
-    let s = opt_table(t, key, &format!("flinkops.toml"), d)?;
+    let s = opt_table(t, key, "flinkops.toml", d)?;
     check_keys(s, &format!("[{key}]"), known, d);
     Some(s)
 }

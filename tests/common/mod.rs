@@ -74,3 +74,18 @@ pub fn write(root: &Path, rel: &str, content: &str) {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, content).unwrap();
 }
+
+/// Asserts two trees are byte-identical, naming the files that differ (not dumping bytes).
+#[track_caller]
+pub fn assert_same_tree(a: &std::collections::BTreeMap<String, Vec<u8>>, b: &std::collections::BTreeMap<String, Vec<u8>>) {
+    let mut diffs = vec![];
+    for (k, v) in a {
+        match b.get(k) {
+            None => diffs.push(format!("only in the first: {k}")),
+            Some(w) if w != v => diffs.push(format!("differs: {k}")),
+            _ => {}
+        }
+    }
+    diffs.extend(b.keys().filter(|k| !a.contains_key(*k)).map(|k| format!("only in the second: {k}")));
+    assert!(diffs.is_empty(), "trees differ:\n{}", diffs.join("\n"));
+}
