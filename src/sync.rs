@@ -109,6 +109,30 @@ pub fn plan(root: &Path, expected: &BTreeMap<String, Vec<u8>>, scope: &Scope) ->
     Ok(changes)
 }
 
+/// Held for the duration of a run: `generate` takes it exclusively, `check` and `diff` shared.
+/// It is an OS lock (flock) on the repository root directory itself — no lock file that could be
+/// left behind, committed or mistaken for output — so a run killed with SIGKILL releases it with
+/// its process and never blocks the next one.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the lock, calling `waiting` once if another run holds it, then blocking.
+    pub fn acquire(root: &Path, exclusive: bool, waiting: impl FnOnce()) -> Result<RunLock, SyncError> {
+        let file = std::fs::File::open(root).map_err(io("open", root))?;
+        let path = root;
+        let attempt = if exclusive { file.try_lock() } else { file.try_lock_shared() };
+        if attempt.is_err() {
+            waiting();
+            let r = if exclusive { file.lock() } else { file.lock_shared() };
+            r.map_err(io("lock", &path))?;
+        }
+        Ok(RunLock { _file: file })
+    }
+}
+
 /// Whether pruning `out/` is allowed: it is absent or empty, or it carries the marker.
 pub fn check_owned(root: &Path) -> Result<(), SyncError> {
     if root.join(MARKER).is_file() {

@@ -259,3 +259,33 @@ fn diff_markdown_summarises_per_environment_with_fenced_diffs() {
     assert!(md.contains("```diff\n--- a/out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml"), "{md}");
     assert!(md.contains("-    parallelism: 4\n+    parallelism: 6"), "{md}");
 }
+
+#[test]
+fn concurrent_generates_are_serialized_and_a_killed_run_leaves_no_lock() {
+    let repo = example_copy();
+    std::fs::remove_dir_all(repo.path().join("out")).unwrap();
+    // Hold the lock as another run would, from this process.
+    let held = std::fs::File::open(repo.path()).unwrap();
+    held.lock().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("flinkops");
+    let mut child = std::process::Command::new(&bin)
+        .arg("generate")
+        .current_dir(repo.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the second run waits while the lock is held");
+    assert!(!repo.path().join("out").exists(), "and writes nothing meanwhile");
+    held.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("waiting for another flinkops run"));
+
+    // A run killed while holding the lock does not block the next one: the OS drops the lock.
+    let mut victim = std::process::Command::new(&bin).arg("generate").current_dir(repo.path()).spawn().unwrap();
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let o = flinkops(repo.path(), &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

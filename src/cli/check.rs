@@ -12,6 +12,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
+    // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
+    let _lock = sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
     let (root, c) = g.compile(&args.envs)?;
     let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
     if changes.is_empty() {

@@ -12,6 +12,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
+    let root = g.root()?;
+    let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(sync_error)?;
     let (root, c) = g.compile(&args.envs)?;
     sync::check_owned(&root).map_err(sync_error)?;
     let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
