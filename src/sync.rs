@@ -127,7 +127,7 @@ impl RunLock {
         if attempt.is_err() {
             waiting();
             let r = if exclusive { file.lock() } else { file.lock_shared() };
-            r.map_err(io("lock", &path))?;
+            r.map_err(io("lock", path))?;
         }
         Ok(RunLock { _file: file })
     }

@@ -807,11 +807,10 @@ fn parse_field(field: CronField, text: &str, offset: usize) -> Result<(u64, bool
 /// Parses a number or (where the field has them) a 3-letter name, checking the field's bounds.
 fn parse_value(field: CronField, tok: &str, off: usize) -> Result<u32, CronError> {
     let span = off..off + tok.len();
-    if let Some((names, first)) = field.names() {
-        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(tok)) {
+    if let Some((names, first)) = field.names()
+        && let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(tok)) {
             return Ok(first + i as u32);
         }
-    }
     if !tok.is_empty() && tok.bytes().all(|b| b.is_ascii_digit()) {
         let value = tok.parse::<u32>().unwrap_or(u32::MAX);
         let (min, max) = field.bounds();

@@ -164,9 +164,9 @@ impl MemorySize {
     /// plain bytes (which Flink reads as bytes).
     pub fn to_flink_string(&self) -> String {
         let b = self.0;
-        if b % MIB == 0 {
+        if b.is_multiple_of(MIB) {
             format!("{}m", b / MIB)
-        } else if b % KIB == 0 {
+        } else if b.is_multiple_of(KIB) {
             format!("{}k", b / KIB)
         } else {
             b.to_string()
@@ -177,9 +177,9 @@ impl MemorySize {
     /// `1024m` → `1024Mi`, `2g` → `2048Mi`, else `<n>Ki`, else plain bytes.
     pub fn to_k8s_quantity(&self) -> String {
         let b = self.0;
-        if b % MIB == 0 {
+        if b.is_multiple_of(MIB) {
             format!("{}Mi", b / MIB)
-        } else if b % KIB == 0 {
+        } else if b.is_multiple_of(KIB) {
             format!("{}Ki", b / KIB)
         } else {
             b.to_string()
@@ -567,15 +567,14 @@ pub fn minimum_process_size(
     // that fails at the smallest conceivable size.
     let probe = settings.lower_bound().div_ceil(MIB).max(1) * MIB;
     let failure = settings.evaluate(probe).err();
-    if let Some(f) = &failure {
-        if f.kind == FailKind::Inconsistent {
+    if let Some(f) = &failure
+        && f.kind == FailKind::Inconsistent {
             return Err(MemoryModelError::Inconsistent {
                 role,
                 reason: f.reason.clone(),
                 lines: f.lines.clone(),
             });
         }
-    }
     let (reason, lines) = match settings.impossibility() {
         Some(why) => (why, Vec::new()),
         None => (
@@ -1099,14 +1098,13 @@ impl Settings {
         };
         let mut warnings = Vec::new();
         // A plain `if let` (no let chain): the crate's rust-version is 1.85.
-        if let FlinkParts::JobManager { heap, .. } = split.parts {
-            if heap.0 < JM_RECOMMENDED_MIN_HEAP {
+        if let FlinkParts::JobManager { heap, .. } = split.parts
+            && heap.0 < JM_RECOMMENDED_MIN_HEAP {
                 warnings.push(MemoryWarning::JobManagerHeapBelowRecommended {
                     heap,
                     recommended: MemorySize(JM_RECOMMENDED_MIN_HEAP),
                 });
             }
-        }
         Ok(Breakdown {
             role,
             process: MemorySize(process),

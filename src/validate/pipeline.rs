@@ -336,8 +336,8 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         );
     }
     // FLINK-38795: standalone + HA is broken on Flink 2.x with every released operator.
-    if let (Some(h), Some(m)) = (&ha, minor) {
-        if h.value && deploy_mode == DeploymentMode::Standalone && m.is_2x() && cx.project.operator == Operator::V1_15 {
+    if let (Some(h), Some(m)) = (&ha, minor)
+        && h.value && deploy_mode == DeploymentMode::Standalone && m.is_2x() && cx.project.operator == Operator::V1_15 {
             d.push(
                 Diagnostic::error(format!(
                     "high availability with standalone mode does not work on Flink {} with operator 1.15 (FLINK-38795)",
@@ -349,7 +349,6 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                 .help("turn HA off and use `upgrade_mode = \"savepoint\"`, or use autoscaling mode `operator` (native), or Flink 1.20, or target operator \"1.16\""),
             );
         }
-    }
 
     let mut config = IndexMap::new();
     if let (Some(c), Some(m)) = (opt_table(flink_t, "config", "[flink]", d), minor) {
@@ -368,8 +367,8 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let mut ignored = vec![];
     if let Some(a) = &autoscaling {
         ignored = ignored_keys(auto_t, a.mode);
-        if a.mode.is_reactive_family() {
-            if let Some(mp) = config.get("pipeline.max-parallelism").and_then(|v| v.parse::<u64>().ok()) {
+        if a.mode.is_reactive_family()
+            && let Some(mp) = config.get("pipeline.max-parallelism").and_then(|v| v.parse::<u64>().ok()) {
                 let slots_total = u64::from(a.max_replicas) * u64::from(slots);
                 if slots_total > mp {
                     d.push(
@@ -383,7 +382,6 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                     );
                 }
             }
-        }
     }
 
     // --- upgrade mode and HA requirements
@@ -798,8 +796,8 @@ fn repo_file(v: &Sp<String>, key: &str, root: &Path, in_image: bool, d: &mut Dia
         );
         return None;
     }
-    if let (Ok(real), Ok(real_root)) = (full.canonicalize(), root.canonicalize()) {
-        if !real.starts_with(&real_root) {
+    if let (Ok(real), Ok(real_root)) = (full.canonicalize(), root.canonicalize())
+        && !real.starts_with(&real_root) {
             d.push(
                 Diagnostic::error(format!("`{key}` file `{rel}` is a link that leaves the repository"))
                     .at(&v.loc)
@@ -808,7 +806,6 @@ fn repo_file(v: &Sp<String>, key: &str, root: &Path, in_image: bool, d: &mut Dia
             );
             return None;
         }
-    }
     Some(rel)
 }
 
@@ -882,8 +879,8 @@ fn job(
     };
     let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
-    if let Some(i) = &initial {
-        if !has_scheme(&i.value) {
+    if let Some(i) = &initial
+        && !has_scheme(&i.value) {
             d.push(
                 Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
                     .at(&i.loc)
@@ -891,7 +888,6 @@ fn job(
                     .help("give the full savepoint path with its scheme"),
             );
         }
-    }
     let allow_non_restored_state = opt_bool(t, "allow_non_restored_state", "[job]", d).is_some_and(|b| b.value);
     let savepoint_nonce = nonce(t, "savepoint_nonce", d);
     let redeploy_nonce = nonce(t, "redeploy_nonce", d);
@@ -932,8 +928,8 @@ fn job(
             Some((pkg, ver)) if !pkg.trim().is_empty() && !ver.trim().is_empty() && !ver.contains(['*', ',', ';', ' ']) && !pkg.contains(['<', '>', '=', '~', '!']) => {
                 let pkg_norm = pkg.trim().to_ascii_lowercase().replace('_', "-");
                 if pkg_norm == "apache-flink" {
-                    if let Some(v) = version {
-                        if ver.trim() != v.to_string() {
+                    if let Some(v) = version
+                        && ver.trim() != v.to_string() {
                             d.push(
                                 Diagnostic::error(format!("requirement {:?} disagrees with flink.version {v}", r.value))
                                     .at(&r.loc)
@@ -941,7 +937,6 @@ fn job(
                                     .help("remove it: flinkops installs apache-flink with flink.version itself"),
                             );
                         }
-                    }
                     continue;
                 }
                 requirements.push(r.value.trim().to_string());
@@ -1193,8 +1188,8 @@ fn autoscaling(
         None if mode.count_managed_elsewhere() => min_replicas,
         None => job.map_or(1, |j| j.parallelism.div_ceil(slots)),
     };
-    if let Some(r) = &replicas_v {
-        if uses_bounds && (replicas < min_replicas || replicas > max_replicas) {
+    if let Some(r) = &replicas_v
+        && uses_bounds && (replicas < min_replicas || replicas > max_replicas) {
             d.push(
                 Diagnostic::error(format!("replicas {replicas} lies outside min_replicas..max_replicas ({min_replicas}..{max_replicas})"))
                     .at(&r.loc)
@@ -1202,7 +1197,6 @@ fn autoscaling(
                     .help("choose a starting count within the bounds"),
             );
         }
-    }
 
     let mode_loc = t.get("mode").map_or(&t.loc, |e| &e.node.loc).clone();
     let lowered = super::schedule::lower(
