@@ -3,11 +3,13 @@
 //! Phases, data flowing one way: [`spec`] (TOML in, with spans) → [`validate`] (checked
 //! [`model`] types, every diagnostic collected) → [`bundle`] (image specs) → [`render`]
 //! (Kubernetes objects) → [`patch`] (overlays) → [`emit`] (file bytes) → [`sync`] (diff against `out/`, write, prune).
-//! [`compile`] runs them in order. The library never prints: it returns values and
+//! [`compile`] runs them in order; [`day2`] turns operations (savepoint, restore, suspend,
+//! resume, restart) into format-preserving edits of the owning TOML file. The library never prints: it returns values and
 //! diagnostics, and the CLI renders them.
 
 pub mod bundle;
 pub mod compile;
+pub mod day2;
 pub mod diag;
 pub mod emit;
 pub mod model;

@@ -5,6 +5,7 @@
 //! patch, CLI usage, or a warning under `--deny-warnings`); 3 I/O or internal error.
 
 mod check;
+mod day2;
 mod diff;
 mod generate;
 mod images;
@@ -63,6 +64,11 @@ enum Command {
     Init(init::Args),
     Images(images::Args),
     Schema(schema::Args),
+    Savepoint(day2::SavepointArgs),
+    Restore(day2::RestoreArgs),
+    Suspend(day2::SuspendArgs),
+    Resume(day2::ResumeArgs),
+    Restart(day2::RestartArgs),
 }
 
 /// How a command ended.
@@ -157,6 +163,11 @@ pub fn run() -> ExitCode {
         Command::Init(a) => init::run(a, &cli.global),
         Command::Images(a) => images::run(a, &cli.global),
         Command::Schema(a) => schema::run(a, &cli.global),
+        Command::Savepoint(a) => day2::run(a, &cli.global),
+        Command::Restore(a) => day2::run(a, &cli.global),
+        Command::Suspend(a) => day2::run(a, &cli.global),
+        Command::Resume(a) => day2::run(a, &cli.global),
+        Command::Restart(a) => day2::run(a, &cli.global),
     };
     match result {
         Ok(()) => Exit::Ok.into(),

@@ -312,7 +312,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let uri = |key: &str, d: &mut Diagnostics| -> Option<String> {
         let v = opt_nonempty_str(flink_t, key, "[flink]", d)?;
         let s = subst(&v.value);
-        if !has_scheme(&s) {
+        if !is_uri(&s) {
             d.push(
                 Diagnostic::error(format!("`{key}` {:?} is not a URI", v.value))
                     .at(&v.loc)
@@ -480,10 +480,12 @@ fn join_nums(v: &[u32]) -> String {
     v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
-fn has_scheme(s: &str) -> bool {
+/// A URI with a scheme (`s3://bucket/path`): what savepoint and state directories must be.
+pub fn is_uri(s: &str) -> bool {
     match s.split_once("://") {
         Some((scheme, rest)) => {
             !rest.is_empty()
+                && !rest.chars().any(char::is_whitespace)
                 && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
@@ -880,7 +882,7 @@ fn job(
     let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
-        && !has_scheme(&i.value) {
+        && !is_uri(&i.value) {
             d.push(
                 Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
                     .at(&i.loc)
