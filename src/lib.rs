@@ -12,6 +12,7 @@ pub mod compile;
 pub mod day2;
 pub mod diag;
 pub mod emit;
+pub mod explain;
 pub mod model;
 pub mod patch;
 pub mod render;

@@ -265,8 +265,12 @@ pub struct Autoscaling {
     pub mode: ScalingMode,
     /// Set when the user wrote `hpa` (shown by `explain`).
     pub hpa_alias: bool,
-    /// TaskManager count written into the FlinkDeployment.
+    /// TaskManager count: the starting count written into the FlinkDeployment, or (native mode
+    /// without an explicit `replicas`) the count the operator derives from parallelism / slots.
     pub replicas: u32,
+    /// Whether `taskManager.replicas` is written. Omitted in native mode unless set explicitly:
+    /// the operator then runs at replicas × slots and ignores `job.parallelism`.
+    pub emit_replicas: bool,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub target_cpu_utilization: u32,

@@ -7,6 +7,7 @@
 mod check;
 mod day2;
 mod diff;
+mod explain;
 mod generate;
 mod images;
 mod init;
@@ -61,6 +62,7 @@ enum Command {
     Check(check::Args),
     Diff(diff::Args),
     Validate(validate::Args),
+    Explain(explain::Args),
     Init(init::Args),
     Images(images::Args),
     Schema(schema::Args),
@@ -160,6 +162,7 @@ pub fn run() -> ExitCode {
         Command::Check(a) => check::run(a, &cli.global),
         Command::Diff(a) => diff::run(a, &cli.global),
         Command::Validate(a) => validate::run(a, &cli.global),
+        Command::Explain(a) => explain::run(a, &cli.global),
         Command::Init(a) => init::run(a, &cli.global),
         Command::Images(a) => images::run(a, &cli.global),
         Command::Schema(a) => schema::run(a, &cli.global),

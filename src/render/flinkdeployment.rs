@@ -183,7 +183,13 @@ pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&
         spec.insert("podTemplate".into(), t);
     }
     spec.insert("jobManager".into(), json!({ "replicas": 1, res_key: jm_res }));
-    spec.insert("taskManager".into(), json!({ "replicas": p.autoscaling.replicas, res_key: tm_res }));
+    let tm = if p.autoscaling.emit_replicas {
+        json!({ "replicas": p.autoscaling.replicas, res_key: tm_res })
+    } else {
+        // Native mode: the operator derives the TaskManager count from parallelism / slots.
+        json!({ res_key: tm_res })
+    };
+    spec.insert("taskManager".into(), tm);
     spec.insert("job".into(), job_spec(p));
     if p.job.restart_nonce != 0 {
         spec.insert("restartNonce".into(), json!(p.job.restart_nonce));

@@ -225,7 +225,9 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                             "metadata": { "labels": pod_labels },
                             "spec": {
                                 "serviceAccountName": sa,
-                                "automountServiceAccountToken": true,
+                                // No automounted long-lived token: the projected volume below gives
+                                // kubectl the same in-cluster files with a 10-minute token.
+                                "automountServiceAccountToken": false,
                                 "restartPolicy": "Never",
                                 "securityContext": {
                                     "runAsNonRoot": true,
@@ -251,9 +253,24 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                                         "capabilities": { "drop": ["ALL"] },
                                     },
                                     // kubectl writes its discovery cache under $HOME.
-                                    "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+                                    "volumeMounts": [
+                                        { "name": "tmp", "mountPath": "/tmp" },
+                                        { "name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true },
+                                    ],
                                 }],
-                                "volumes": [{ "name": "tmp", "emptyDir": { "sizeLimit": "16Mi" } }],
+                                "volumes": [
+                                    { "name": "tmp", "emptyDir": { "sizeLimit": "16Mi" } },
+                                    {
+                                        "name": "kube-api-access",
+                                        "projected": {
+                                            "sources": [
+                                                { "serviceAccountToken": { "path": "token", "expirationSeconds": 600 } },
+                                                { "configMap": { "name": "kube-root-ca.crt", "items": [{ "key": "ca.crt", "path": "ca.crt" }] } },
+                                                { "downwardAPI": { "items": [{ "path": "namespace", "fieldRef": { "fieldPath": "metadata.namespace" } }] } },
+                                            ],
+                                        },
+                                    },
+                                ],
                             },
                         },
                     },

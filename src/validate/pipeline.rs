@@ -363,10 +363,47 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let resources = resources(res_t, &config, d);
 
     // --- [autoscaling]
-    let autoscaling = autoscaling(&name, auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
+    let mut autoscaling = autoscaling(&name, auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
     let mut ignored = vec![];
-    if let Some(a) = &autoscaling {
+    if let Some(a) = &mut autoscaling {
         ignored = ignored_keys(auto_t, a.mode);
+        for e in &a.schedule {
+            if e.end.is_some() && a.mode != ScalingMode::Keda && auto_t.get("preset").is_none() {
+                ignored.push(format!("autoscaling.schedule[{}].end", e.name));
+            }
+        }
+        // An entry's `replicas` only means something where CronJobs set the count (`scheduled`).
+        if matches!(a.mode, ScalingMode::ScheduledHpa | ScalingMode::Keda)
+            && let Some(Value::Array(items)) = auto_t.get("schedule").map(|e| &e.node.value)
+        {
+            for n in items {
+                if let Value::Table(e) = &n.value
+                    && e.get("replicas").is_some()
+                    && let Some(Value::String(name)) = e.get("name").map(|x| &x.node.value)
+                {
+                    ignored.push(format!("autoscaling.schedule[{name}].replicas"));
+                }
+            }
+        }
+        if deploy_mode == DeploymentMode::Native {
+            a.emit_replicas = auto_t.get("replicas").is_some();
+            if a.emit_replicas
+                && let Some(j) = &job
+                && a.replicas * slots != j.parallelism
+            {
+                d.push(
+                    Diagnostic::warning(format!(
+                        "replicas {} × slots {slots} = {} overrides job.parallelism {} in native mode",
+                        a.replicas,
+                        a.replicas * slots,
+                        j.parallelism
+                    ))
+                    .at_opt(auto_t.get("replicas").map(|e| &e.node.loc))
+                    .label("the operator runs the job at replicas × slots")
+                    .help("remove autoscaling.replicas (the TaskManager count then follows from parallelism / slots), or make them agree"),
+                );
+            }
+        }
         if a.mode.is_reactive_family()
             && let Some(mp) = config.get("pipeline.max-parallelism").and_then(|v| v.parse::<u64>().ok()) {
                 let slots_total = u64::from(a.max_replicas) * u64::from(slots);
@@ -1248,6 +1285,7 @@ fn autoscaling(
         mode,
         hpa_alias,
         replicas,
+        emit_replicas: true,
         min_replicas,
         max_replicas,
         target_cpu_utilization,

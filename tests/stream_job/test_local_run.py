@@ -9,7 +9,8 @@ How to run (from the repository root; Java 17 must be on PATH):
 
 PYFLINK_PYTHON is the interpreter that runs the job (it needs apache-flink==2.2.1). Without it,
 the interpreter running pytest is used if it can import pyflink; otherwise these tests are
-skipped (test_units.py still runs with any Python 3.11).
+skipped (test_units.py still runs with any Python 3.11) -- except under .ci/stream-job-e2e
+(FLINKOPS_E2E_REQUIRE=1), which installs everything and where a missing PyFlink is an error.
 
 Three jobs run once per session, at the same time (about 30-60 s on 2 cores):
 
@@ -106,6 +107,9 @@ def pyflink_python():
 
 
 PYTHON = pyflink_python()
+if PYTHON is None and os.environ.get("FLINKOPS_E2E_REQUIRE"):
+    # .ci/stream-job-e2e sets FLINKOPS_E2E_REQUIRE: there a missing PyFlink fails, never skips
+    raise RuntimeError("FLINKOPS_E2E_REQUIRE is set but neither PYFLINK_PYTHON nor this Python has apache-flink")
 pytestmark = pytest.mark.skipif(PYTHON is None, reason="set PYFLINK_PYTHON to a Python with apache-flink==2.2.1")
 
 

@@ -1,0 +1,62 @@
+//! `flinkops explain PIPELINE`: what one pipeline in one environment emits and why, its week of
+//! replica bounds, schedules, DST transitions, cost estimate, day-2 state and where each resolved
+//! value came from (text on stdout); `--svg FILE` also draws the week's bounds as a step chart.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use flinkops::explain::{self, Options};
+
+use super::{Exit, Global};
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("expected a date YYYY-MM-DD: {e}"))
+}
+
+/// Explain a pipeline: what it emits and why, its scaling week, schedules, cost
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The pipeline to explain
+    #[arg(value_name = "PIPELINE")]
+    pipeline: String,
+    /// The environment (required when the repository has several)
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
+    /// First day of the window, 00:00 in the schedule's zone [default: today, UTC]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    from: Option<NaiveDate>,
+    /// Length of the window in days (DST transitions inside it are listed)
+    #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    days: u32,
+    /// Next firings listed per schedule entry
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    firings: u32,
+    /// Also write the week's min/max replica bounds as an SVG step chart to FILE
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+}
+
+pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
+    let envs: Vec<String> = args.env.iter().cloned().collect();
+    let (root, c) = g.compile(&envs)?;
+    let p = explain::find(&c, &args.pipeline, args.env.as_deref()).map_err(|e| {
+        eprintln!("error: {e}");
+        for h in e.help() {
+            eprintln!("  = help: {h}");
+        }
+        Exit::Invalid
+    })?;
+    // Interactive default: from today. The library's own default (valid_from) keeps it deterministic.
+    let today = chrono::Utc::now().date_naive();
+    let opts = Options { from: Some(args.from.unwrap_or(today)), days: args.days, firings: args.firings as usize };
+    let x = explain::explain(&root, &c, p, &opts);
+    print!("{}", x.to_text());
+    if let Some(file) = &args.svg {
+        std::fs::write(file, x.to_svg()).map_err(|e| {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            Exit::Internal
+        })?;
+        g.info(format!("wrote {}", file.display()));
+    }
+    Ok(())
+}
