@@ -44,8 +44,37 @@ fn oracle_fires(cron: &str, zone: Tz, minute: i64) -> bool {
     ms.contains(&mi) && hs.contains(&h) && mos.contains(&mo) && day
 }
 
+/// The shells to run the guard with: the system `sh` (dash on Debian) and busybox's `sh` when
+/// busybox is installed (`.ci/run` installs it).
+fn shells() -> Vec<Vec<&'static str>> {
+    let mut v = vec![vec!["sh"]];
+    if Command::new("busybox").arg("true").status().is_ok_and(|s| s.success()) {
+        v.push(vec!["busybox", "sh"]);
+    }
+    v
+}
+
+/// A `date` on PATH that always answers a wrong, later time: the guard must never consult the
+/// clock (pods start late), so its decisions cannot change.
+fn fake_clock_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let date = dir.path().join("date");
+    std::fs::write(&date, "#!/bin/sh\necho 'Thu Jan  1 00:07:00 UTC 2099'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&date, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
 /// Runs the guard for every minute in one `sh` process; returns the minutes at which it acts.
 fn guard_fires(cron: &str, zone: Tz, minutes: &[i64]) -> BTreeSet<i64> {
+    let results: Vec<BTreeSet<i64>> = shells().iter().map(|sh| guard_fires_with(sh, cron, zone, minutes)).collect();
+    for r in &results[1..] {
+        assert_eq!(r, &results[0], "`{cron}` in {zone}: busybox sh and sh disagree");
+    }
+    results.into_iter().next().unwrap()
+}
+
+fn guard_fires_with(shell: &[&str], cron: &str, zone: Tz, minutes: &[i64]) -> BTreeSet<i64> {
     let valid_from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let offsets = offset_table(zone, valid_from).unwrap();
     let guard = guard_script(&Cron::parse(cron).unwrap(), zone.name(), &offsets);
@@ -56,7 +85,9 @@ fn guard_fires(cron: &str, zone: Tz, minutes: &[i64]) -> BTreeSet<i64> {
         "set -eu\ng() {{\n{body}echo \"FIRE $t\"\n}}\nfor m in {}; do JOB_NAME=\"pipeline-entry-$m\"; g; done\n",
         list.join(" ")
     );
-    let out = Command::new("sh").arg("-c").arg(&script).output().expect("POSIX sh is on the machine");
+    let clock = fake_clock_dir();
+    let path = format!("{}:{}", clock.path().display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(&script).env("PATH", path).output().expect("the shell is on the machine");
     assert!(out.status.success(), "guard failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().lines().filter_map(|l| l.strip_prefix("FIRE ")).map(|m| m.parse().unwrap()).collect()
 }
