@@ -1,6 +1,8 @@
 //! CLI tests: the built binary on copies of the worked example.
 
 mod common;
+#[path = "support/schemas.rs"]
+mod schemas;
 
 use common::*;
 
@@ -196,8 +198,12 @@ fn init_scaffolds_a_repository_that_checks_clean_and_refuses_to_overwrite() {
         assert!(target.join(f).is_file(), "{f} missing");
     }
     assert!(std::fs::read_to_string(target.join("flinkops.toml")).unwrap().contains("name = \"my-flink-repo\""));
+    let o = flinkops(&target, &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = flinkops(&target, &["check"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let failures = schemas::validate_tree(&target.join("out"), schemas::Operator::V1_15);
+    assert!(failures.is_empty(), "{}", schemas::report(&failures));
     let o = flinkops(dir.path(), &["init", "My Flink Repo"]);
     assert_eq!(o.status.code(), Some(2), "an existing repository is never overwritten");
 }
@@ -288,4 +294,17 @@ fn concurrent_generates_are_serialized_and_a_killed_run_leaves_no_lock() {
     victim.wait().unwrap();
     let o = flinkops(repo.path(), &["generate"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn generate_prunes_a_removed_environment() {
+    let repo = example_copy();
+    assert!(repo.path().join("out/dev/kustomization.yaml").is_file());
+    std::fs::remove_dir_all(repo.path().join("overlays/dev")).unwrap();
+    let o = flinkops(repo.path(), &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!repo.path().join("out/dev").exists(), "the env folder is pruned");
+    assert!(!repo.path().join("out/argocd/dev.yaml").exists(), "and its Application");
+    assert!(repo.path().join("out/prod/kustomization.yaml").is_file());
+    assert!(flinkops(repo.path(), &["check"]).status.success());
 }

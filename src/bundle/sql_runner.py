@@ -199,8 +199,10 @@ def classify(sql, line):
     if words[:4] == ["EXECUTE", "STATEMENT", "SET", "BEGIN"]:
         # EXECUTE STATEMENT SET BEGIN INSERT ...; INSERT ...; END; -- the split cut it at the
         # first `;`: the rest of this piece is the first INSERT (the others and END follow)
-        rest = sql[_words(sql, 4)[3][1]:].strip()
-        return Statement(rest, line, "begin+insert" if rest else "begin")
+        cut = _words(sql, 4)[3][1]
+        rest = sql[cut:].lstrip()
+        rest_line = line + sql[:len(sql) - len(rest)].count("\n")
+        return Statement(rest, rest_line, "begin+insert" if rest else "begin")
     if words[:1] == ["EXECUTE"] and words[1:2] == ["INSERT"]:
         return Statement(sql[_words(sql, 1)[0][1]:].strip(), line, "insert")
     if words[:1] == ["INSERT"]:
@@ -378,10 +380,10 @@ def run(statements, mode, detached=False, log=sys.stderr):
 
 
 def _java_message(e):
-    text = str(e)
-    # py4j errors carry the whole Java stack: keep the first lines
-    lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[:12])
+    # py4j errors carry whole Java stacks: keep the messages and "Caused by" lines
+    lines = [line for line in str(e).splitlines()
+             if line.strip() and not re.match(r"\s+(at |\.\.\. \d+ more)", line)]
+    return "\n".join(lines[:20])
 
 
 def parse_args(argv):

@@ -69,19 +69,9 @@ if __name__ == "__main__":
     main()
 "#;
 
-const WORKFLOW: &str = r#"# Fails when out/ is not exactly what flinkops renders from the specs.
-name: flinkops
-on: [push, pull_request]
-jobs:
-  check:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: dtolnay/rust-toolchain@stable
-      # Install flinkops from wherever your organisation hosts it (set the FLINKOPS_GIT variable).
-      - run: cargo install --locked --git "${{ vars.FLINKOPS_GIT }}" flinkops
-      - run: flinkops check
-"#;
+/// The CI workflows a new repository gets (drift check + PR diff comment; image builds).
+const WORKFLOW: &str = include_str!("init/flinkops.yml");
+const IMAGES_WORKFLOW: &str = include_str!("init/images.yml");
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let dir = &args.dir;
@@ -109,13 +99,14 @@ registry = "registry.example.com/team"                 # where bundle images are
 tool = "argocd"
 "#
     );
-    let files: [(&str, String); 6] = [
+    let files: [(&str, String); 7] = [
         ("flinkops.toml", project),
         ("pipelines/event-counts.toml", PIPELINE.to_string()),
         ("jobs/event_counts/main.py", JOB.to_string()),
         ("overlays/dev/overlay.toml", "[env]\nnamespace = \"flink-dev\"\n\n[pipelines.event-counts]\nresources.profile = \"micro\"\nautoscaling.mode = \"disabled\"\n".to_string()),
         ("overlays/prod/overlay.toml", "[env]\nnamespace = \"flink-prod\"\n\n[pipelines.event-counts]\nresources.profile = \"medium\"\nautoscaling.max_replicas = 5\n".to_string()),
         (".github/workflows/flinkops.yml", WORKFLOW.to_string()),
+        (".github/workflows/images.yml", IMAGES_WORKFLOW.to_string()),
     ];
     for (rel, _) in &files {
         let path = dir.join(rel);
