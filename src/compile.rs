@@ -245,6 +245,9 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         files.insert(format!("out/images/{}/Dockerfile", b.name), b.dockerfile.clone().into_bytes());
         files.insert(format!("out/images/{}/Dockerfile.dockerignore", b.name), b.dockerignore.clone().into_bytes());
         files.insert(format!("out/images/{}/image.json", b.name), b.image_json(&registry).into_bytes());
+        if b.sql_runner {
+            files.insert(bundle::sql_runner_path(&b.name), bundle::SQL_RUNNER.as_bytes().to_vec());
+        }
     }
     for ((env, pipelines), resources) in per_env.iter().zip(&rendered) {
         let mut env_files = vec![];

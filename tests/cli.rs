@@ -308,3 +308,35 @@ fn generate_prunes_a_removed_environment() {
     assert!(repo.path().join("out/prod/kustomization.yaml").is_file());
     assert!(flinkops(repo.path(), &["check"]).status.success());
 }
+
+#[test]
+fn turning_a_task_off_changes_only_the_configmap_and_the_tasks_hash() {
+    let repo = example_copy();
+    let before = snapshot_tree(&repo.path().join("out"));
+    let p = repo.path().join("pipelines/flink-realtime-features.toml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let marker = "name = \"item-hot-score\"\nenabled = true";
+    assert!(text.contains(marker));
+    std::fs::write(&p, text.replace(marker, "name = \"item-hot-score\"\nenabled = false")).unwrap();
+    let o = flinkops(repo.path(), &["generate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = snapshot_tree(&repo.path().join("out"));
+    let changed: Vec<&String> = after.keys().filter(|k| before.get(*k) != after.get(*k)).collect();
+    let expected = [
+        "dev/flink-realtime-features/configmap-flink-realtime-features-tasks.yaml",
+        "dev/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml",
+        "prod/flink-realtime-features/configmap-flink-realtime-features-tasks.yaml",
+        "prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml",
+    ];
+    assert_eq!(changed, expected.iter().collect::<Vec<_>>(), "only the ConfigMaps and FlinkDeployments change");
+    for f in expected.iter().filter(|f| f.contains("flinkdeployment")) {
+        let (a, b) = (String::from_utf8_lossy(&before[*f]).into_owned(), String::from_utf8_lossy(&after[*f]).into_owned());
+        let diff: Vec<(&str, &str)> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
+        assert_eq!(diff.len(), 1, "{f}: only one line differs: {diff:?}");
+        assert!(diff[0].0.trim_start().starts_with("flinkops.dev/tasks-sha256: "), "{diff:?}");
+    }
+    for f in expected.iter().filter(|f| f.contains("configmap")) {
+        let b = String::from_utf8_lossy(&after[*f]).into_owned();
+        assert!(b.contains("\"item-hot-score\": {\n          \"enabled\": false,"), "{b}");
+    }
+}

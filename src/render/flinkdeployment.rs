@@ -97,7 +97,9 @@ fn job_spec(p: &Pipeline) -> Value {
         JobKind::Sql { sql } => {
             m.insert("jarURI".into(), json!(p.flink.version.python_jar_uri()));
             m.insert("entryClass".into(), json!("org.apache.flink.client.python.PythonDriver"));
-            m.insert("args".into(), json!(["-py", format!("{USRLIB}/{sql}")]));
+            let mut args = vec!["-py".to_string(), crate::bundle::SQL_RUNNER_IN_IMAGE.to_string(), "--sql".to_string(), format!("{USRLIB}/{sql}")];
+            args.extend(j.args.iter().cloned());
+            m.insert("args".into(), json!(args));
         }
     }
     m.insert("parallelism".into(), json!(j.parallelism));

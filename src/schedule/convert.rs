@@ -183,6 +183,16 @@ impl ConversionCache {
         Ok(superset(cron, &periods))
     }
 
+    /// [`crate::schedule::offset_table`], from the cached offset periods (a guarded schedule per
+    /// pipeline would otherwise re-sample the zone for every entry).
+    pub fn offset_table(&self, zone: Tz, valid_from: NaiveDate) -> Result<Vec<super::zone::OffsetChange>, ConvertError> {
+        let (_, periods) = self.periods(zone, valid_from)?;
+        Ok(periods
+            .iter()
+            .map(|p| super::zone::OffsetChange { at_epoch_minute: p.start, offset_minutes: p.offset as i32 })
+            .collect())
+    }
+
     /// Number of cached conversions.
     pub fn len(&self) -> usize {
         self.conversions

@@ -886,14 +886,9 @@ fn job(
             Some(JobKind::Jar { jar, entry_class: c?.value })
         }
         Some("sql") => {
-            let k = kind_v.as_ref().unwrap();
-            d.push(
-                Diagnostic::error("job kind \"sql\" is not supported by this version of flinkops yet")
-                    .at(&k.loc)
-                    .label("sql jobs need the bundled SQL runner")
-                    .help("use kind = \"python\" with a PyFlink script that runs your statements"),
-            );
-            None
+            let q = required(opt_str(t, "sql", "[job]", d), "job.sql", &t.loc, "sql jobs need `sql = \"jobs/<job>/query.sql\"`", d)?;
+            let rel = repo_file(&q, "sql", cx.root, in_image, d)?;
+            Some(JobKind::Sql { sql: rel })
         }
         _ => None,
     };

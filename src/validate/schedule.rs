@@ -123,7 +123,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                 }
             },
             ScheduleStrategy::Guarded => {
-                match (cache.guarded_superset(&cron, zone, project.valid_from), crate::schedule::offset_table(zone, project.valid_from)) {
+                match (cache.guarded_superset(&cron, zone, project.valid_from), cache.offset_table(zone, project.valid_from)) {
                     (Ok(crons), Ok(offsets)) => {
                         e.schedules = crons.iter().map(Cron::to_string).collect();
                         e.guard_offsets = offsets;

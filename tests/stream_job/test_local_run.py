@@ -1,7 +1,8 @@
 """Local runs of jobs/realtime_features/main.py with real PyFlink, checked against values computed
 by hand (SPEC §9.3).
 
-How to run (from the repository root; Java 17 must be on PATH):
+How to run (from the repository root; Java 17 must be on PATH): `bash .ci/stream-job-e2e` installs
+everything, starts redis-server and the Pushgateway and runs every test of this folder; by hand:
 
     python3 -m venv /tmp/pyflink-venv
     /tmp/pyflink-venv/bin/pip install apache-flink==2.2.1 redis==5.2.1 pymongo==4.10.1 pytest
