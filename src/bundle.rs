@@ -150,6 +150,14 @@ fn dockerignore(bundle: &str, files: &[String], sql: bool) -> String {
     s
 }
 
+/// Everything [`build`] reads from a pipeline: equal keys build equal bundles.
+pub fn inputs_key(p: &Pipeline) -> String {
+    format!(
+        "{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+        p.job.bundle, p.flink.version, p.flink.java, p.job.kind, p.job.requirements, p.job.connectors, p.job.exclude
+    )
+}
+
 /// Builds the bundle of one pipeline from the files on disk.
 pub fn build(root: &Path, p: &Pipeline) -> std::io::Result<Bundle> {
     let paths = bundled_paths(root, p)?;

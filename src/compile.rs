@@ -17,6 +17,7 @@ use crate::render::{self, Resource, delivery};
 use crate::spec::{self, Table, Value};
 use crate::sync::{MARKER, MARKER_TEXT, Scope};
 use crate::validate;
+use rayon::prelude::*;
 
 /// What to compile.
 #[derive(Debug, Clone, Default)]
@@ -131,35 +132,45 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         }
         let mut pipelines = vec![];
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for ps in &repo.pipelines {
-            let name = declared_name(&ps.table, &ps.stem);
-            let mut table = ps.table.clone();
-            let mut sources: Vec<String> = ps.chain.iter().map(|f| repo.sources.path(*f).to_string()).collect();
-            if let Some(entry) = overlay_pipelines.as_ref().and_then(|op| op.get(&name)) {
-                match &entry.node.value {
-                    Value::Table(o) => {
-                        table.merge(o);
-                        sources.extend(env.file.clone());
+        // Pipelines validate independently (both cores), each into its own diagnostics, merged
+        // in file order so the report does not depend on scheduling.
+        let checked: Vec<(Option<Pipeline>, Diagnostics)> = repo
+            .pipelines
+            .par_iter()
+            .map(|ps| {
+                let mut d = Diagnostics::default();
+                let name = declared_name(&ps.table, &ps.stem);
+                let mut table = ps.table.clone();
+                let mut sources: Vec<String> = ps.chain.iter().map(|f| repo.sources.path(*f).to_string()).collect();
+                if let Some(entry) = overlay_pipelines.as_ref().and_then(|op| op.get(&name)) {
+                    match &entry.node.value {
+                        Value::Table(o) => {
+                            table.merge(o);
+                            sources.extend(env.file.clone());
+                        }
+                        other => d.push(
+                            Diagnostic::error(format!("`pipelines.{name}` must be a table, found {}", other.type_name()))
+                                .at(&entry.node.loc)
+                                .label("expected a table"),
+                        ),
                     }
-                    other => d.push(
-                        Diagnostic::error(format!("`pipelines.{name}` must be a table, found {}", other.type_name()))
-                            .at(&entry.node.loc)
-                            .label("expected a table"),
-                    ),
                 }
+                let cx = validate::pipeline::Ctx { project: &project, env: &env, root, sources, stem: &ps.stem, cache: &cache };
+                (validate::pipeline::pipeline(&table, &cx, &mut d), d)
+            })
+            .collect();
+        for (ps, (p, pd)) in repo.pipelines.iter().zip(checked) {
+            d.extend(pd);
+            let Some(p) = p else { continue };
+            let file = repo.sources.path(ps.file).to_string();
+            if let Some(other) = seen.insert(p.name.clone(), file.clone()) {
+                d.push(
+                    Diagnostic::error(format!("two pipelines are named `{}`: {other} and {file}", p.name))
+                        .help("pipeline names must be unique: rename one file or set `name`"),
+                );
+                continue;
             }
-            let cx = validate::pipeline::Ctx { project: &project, env: &env, root, sources, stem: &ps.stem, cache: &cache };
-            if let Some(p) = validate::pipeline::pipeline(&table, &cx, &mut d) {
-                let file = repo.sources.path(ps.file).to_string();
-                if let Some(other) = seen.insert(p.name.clone(), file.clone()) {
-                    d.push(
-                        Diagnostic::error(format!("two pipelines are named `{}`: {other} and {file}", p.name))
-                            .help("pipeline names must be unique: rename one file or set `name`"),
-                    );
-                    continue;
-                }
-                pipelines.push(p);
-            }
+            pipelines.push(p);
         }
         validate::capacity::check(&project, &env, &pipelines, &mut d);
         validate::delivery::check(&project, &pipelines, &mut d);
@@ -169,13 +180,22 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
     // Bundles: one image per bundle name, the same in every pipeline and environment.
     let mut bundles: BTreeMap<String, (Bundle, String)> = BTreeMap::new();
     let mut images: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut built_bundles: std::collections::HashMap<String, Bundle> = std::collections::HashMap::new();
     for (env, pipelines) in &per_env {
         for p in pipelines {
             if let Some(img) = &p.flink.image {
                 images.insert((env.name.clone(), p.name.clone()), img.clone());
                 continue;
             }
-            let b = match bundle::build(root, p) {
+            // Pipelines sharing a bundle usually share every input: build each distinct one once.
+            let key = bundle::inputs_key(p);
+            let built = match built_bundles.get(&key) {
+                Some(b) => Ok(b.clone()),
+                None => bundle::build(root, p).inspect(|b| {
+                    built_bundles.insert(key, b.clone());
+                }),
+            };
+            let b = match built {
                 Ok(b) => b,
                 Err(e) => {
                     d.push(Diagnostic::error(format!("cannot read the job files of pipeline `{}`: {e}", p.name)));
@@ -213,11 +233,11 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
     let mut rendered: Vec<Vec<Resource>> = vec![];
     if !d.has_errors() {
         for (env, pipelines) in &per_env {
-            let mut resources: Vec<Resource> = vec![];
-            for p in pipelines {
-                let image = &images[&(env.name.clone(), p.name.clone())];
-                resources.extend(render::pipeline(&project, p, image));
-            }
+            // Pipelines render independently: both cores, order kept.
+            let mut resources: Vec<Resource> = pipelines
+                .par_iter()
+                .flat_map_iter(|p| render::pipeline(&project, p, &images[&(env.name.clone(), p.name.clone())]))
+                .collect();
             let src = env_sources.iter().find(|e| e.name == env.name);
             if let (Some(t), Some(file)) = (src.and_then(|e| e.table.as_ref()), &env.file) {
                 patch::apply(root, &format!("overlays/{}", env.name), file, t, &mut resources, &mut d);
@@ -254,10 +274,12 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         let mut header_sources: BTreeSet<String> = BTreeSet::new();
         header_sources.insert(project_path.clone());
         header_sources.extend(env.file.clone());
+        let emitted: Vec<(String, Vec<u8>)> = resources.par_iter().map(|r| (r.file_name(), emit::resource(r).into_bytes())).collect();
         for r in resources {
-            let rel = r.file_name();
             header_sources.extend(r.sources.iter().cloned());
-            files.insert(format!("out/{}/{rel}", env.name), emit::resource(r).into_bytes());
+        }
+        for (rel, bytes) in emitted {
+            files.insert(format!("out/{}/{rel}", env.name), bytes);
             env_files.push(rel);
         }
         let header: Vec<String> = header_sources.into_iter().collect();

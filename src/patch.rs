@@ -208,8 +208,9 @@ fn apply_each(
     for r in resources.iter_mut().filter(|r| tgt.matches(r)) {
         matched += 1;
         let before = identity(&r.body);
-        let mut doc = r.body.clone();
-        if let Err((op, pointer, why)) = f(&mut doc) {
+        // In place: json-patch leaves the document unchanged when an operation fails.
+        let doc = &mut r.body;
+        if let Err((op, pointer, why)) = f(doc) {
             d.push(
                 Diagnostic::error(format!("{label}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", r.kind, r.name))
                     .at(&at)
@@ -218,7 +219,7 @@ fn apply_each(
             );
             continue;
         }
-        if identity(&doc) != before {
+        if identity(doc) != before {
             d.push(
                 Diagnostic::error(format!("{label} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", r.kind, r.name))
                     .at(&at)
@@ -227,7 +228,6 @@ fn apply_each(
             );
             continue;
         }
-        r.body = doc;
         if !r.sources.iter().any(|s| s == overlay_file) {
             r.sources.push(overlay_file.to_string());
             r.sources.sort();
