@@ -1,5 +1,5 @@
 //! An interrupted `generate` must never leave a tree that `check` accepts: every prefix of the
-//! write sequence, with or without a half-written temporary file, is rejected until the run
+//! write sequence, with or without a half-written file left behind, is rejected until the run
 //! completes, and the next `generate` repairs it.
 
 mod common;
