@@ -230,7 +230,9 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
     }
 
     // Render every env and apply its overlay's patches before deciding: patches can fail too.
-    let mut rendered: Vec<Vec<Resource>> = vec![];
+    // Each env is rendered, patched and emitted before the next, so only one env's objects are
+    // in memory at a time (the bytes are kept; nothing is written while there may be errors).
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if !d.has_errors() {
         for (env, pipelines) in &per_env {
             // Pipelines render independently: both cores, order kept.
@@ -243,7 +245,29 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
                 patch::apply(root, &format!("overlays/{}", env.name), file, t, &mut resources, &mut d);
             }
             resources.extend(delivery::namespaces(&project, env, &resources, &project_path));
-            rendered.push(resources);
+            let resources = &resources;
+            let mut env_files = vec![];
+            let mut header_sources: BTreeSet<String> = BTreeSet::new();
+            header_sources.insert(project_path.clone());
+            header_sources.extend(env.file.clone());
+            let emitted: Vec<(String, Vec<u8>)> = resources.par_iter().map(|r| (r.file_name(), emit::resource(r).into_bytes())).collect();
+            for r in resources {
+                header_sources.extend(r.sources.iter().cloned());
+            }
+            for (rel, bytes) in emitted {
+                files.insert(format!("out/{}/{rel}", env.name), bytes);
+                env_files.push(rel);
+            }
+            let header: Vec<String> = header_sources.into_iter().collect();
+            files.insert(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&env_files, &header).into_bytes());
+            let gitops = match project.delivery.tool {
+                DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, resources, pipelines, &project_path))),
+                DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, resources, pipelines, &project_path))),
+                DeliveryTool::None => None,
+            };
+            if let Some((dir, r)) = gitops {
+                files.insert(format!("out/{dir}/{}.yaml", env.name), emit::resource(&r).into_bytes());
+            }
         }
     }
 
@@ -257,8 +281,6 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         return c;
     }
 
-    // Emit.
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     files.insert(MARKER.into(), MARKER_TEXT.as_bytes().to_vec());
     let registry = project.defaults.registry.clone().unwrap_or_default();
     for b in c.bundles.values() {
@@ -267,30 +289,6 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         files.insert(format!("out/images/{}/image.json", b.name), b.image_json(&registry).into_bytes());
         if b.sql_runner {
             files.insert(bundle::sql_runner_path(&b.name), bundle::SQL_RUNNER.as_bytes().to_vec());
-        }
-    }
-    for ((env, pipelines), resources) in per_env.iter().zip(&rendered) {
-        let mut env_files = vec![];
-        let mut header_sources: BTreeSet<String> = BTreeSet::new();
-        header_sources.insert(project_path.clone());
-        header_sources.extend(env.file.clone());
-        let emitted: Vec<(String, Vec<u8>)> = resources.par_iter().map(|r| (r.file_name(), emit::resource(r).into_bytes())).collect();
-        for r in resources {
-            header_sources.extend(r.sources.iter().cloned());
-        }
-        for (rel, bytes) in emitted {
-            files.insert(format!("out/{}/{rel}", env.name), bytes);
-            env_files.push(rel);
-        }
-        let header: Vec<String> = header_sources.into_iter().collect();
-        files.insert(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&env_files, &header).into_bytes());
-        let gitops = match project.delivery.tool {
-            DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, resources, pipelines, &project_path))),
-            DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, resources, pipelines, &project_path))),
-            DeliveryTool::None => None,
-        };
-        if let Some((dir, r)) = gitops {
-            files.insert(format!("out/{dir}/{}.yaml", env.name), emit::resource(&r).into_bytes());
         }
     }
     c.files = files;
