@@ -4,6 +4,8 @@
 //! read from the generated objects themselves (the HPA/ScaledObject target, the JSON merge patch
 //! inside each CronJob's script), not from flinkops' own list.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -86,19 +88,7 @@ fn ignored_by_flux(k: &Value) -> BTreeSet<Field> {
 fn check(root: &Path) {
     for tool in ["argocd", "flux"] {
         let dir = tempfile::tempdir().unwrap();
-        for e in walkdir::WalkDir::new(root) {
-            let e = e.unwrap();
-            let rel = e.path().strip_prefix(root).unwrap();
-            if rel.starts_with("out") || rel.starts_with("target") || rel.starts_with(".git") {
-                continue;
-            }
-            let dest = dir.path().join(rel);
-            if e.file_type().is_dir() {
-                std::fs::create_dir_all(&dest).unwrap();
-            } else {
-                std::fs::copy(e.path(), &dest).unwrap();
-            }
-        }
+        common::copy_specs(root, dir.path());
         let cfg = dir.path().join("flinkops.toml");
         let text = std::fs::read_to_string(&cfg).unwrap();
         let text = match text.find("[delivery]") {

@@ -6,6 +6,7 @@
 //! To re-bless after an intended change: `FLINKOPS_BLESS=1 cargo test --test golden`, then
 //! review `git diff tests/fixtures`.
 
+mod common;
 #[path = "support/schemas.rs"]
 mod schemas;
 
@@ -82,19 +83,7 @@ fn the_same_spec_validates_in_both_operator_shapes() {
     // The 1.16 fixture rendered for operator 1.15 must use `resource`, and pass the 1.15 CRD.
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jar-operator-1-16-flux");
     let dir = tempfile::tempdir().unwrap();
-    for e in walkdir::WalkDir::new(&src) {
-        let e = e.unwrap();
-        let rel = e.path().strip_prefix(&src).unwrap();
-        if rel.starts_with("out") {
-            continue;
-        }
-        let dest = dir.path().join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
+    common::copy_specs(&src, dir.path());
     let toml = std::fs::read_to_string(dir.path().join("flinkops.toml")).unwrap();
     std::fs::write(dir.path().join("flinkops.toml"), toml.replace("operator = \"1.16\"", "operator = \"1.15\"")).unwrap();
     let pipe = dir.path().join("pipelines/enricher.toml");

@@ -24,6 +24,22 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Copies a repository's specs (everything but `out/`, `target/` and `.git/`).
+pub fn copy_specs(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from).into_iter().filter_entry(|e| {
+        let rel = e.path().strip_prefix(from).unwrap();
+        !(rel.starts_with("out") || rel.starts_with("target") || rel.starts_with(".git"))
+    }) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
 /// A temporary copy of the worked example (specs, jobs and the committed out/).
 pub fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
