@@ -178,7 +178,7 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         Severity::Warning => Level::WARNING,
     };
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
-    let mut group = level.clone().primary_title(d.message.as_str()).element(annotate_snippets::Padding);
+    let mut group = level.clone().primary_title(d.message.as_str()).elements(std::iter::empty::<annotate_snippets::Padding>());
     if let Some(loc) = &d.loc {
         let file = sources.get(loc.file);
         let len = file.text.len();

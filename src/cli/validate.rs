@@ -8,6 +8,8 @@ pub struct Args {}
 
 pub fn run(_args: &Args, g: &Global) -> Result<(), Exit> {
     let (_, c) = g.compile(&[])?;
-    g.info(format!("ok: {} pipelines in {} environments", c.pipelines.len() / c.envs.len().max(1), c.envs.len()));
+    let (p, e) = (c.pipelines.len() / c.envs.len().max(1), c.envs.len());
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    g.info(format!("ok: {} in {}", plural(p, "pipeline"), plural(e, "environment")));
     Ok(())
 }
