@@ -340,3 +340,13 @@ fn turning_a_task_off_changes_only_the_configmap_and_the_tasks_hash() {
         assert!(b.contains("\"item-hot-score\": {\n          \"enabled\": false,"), "{b}");
     }
 }
+
+#[test]
+fn s3_state_directories_enable_the_s3_filesystem_plugin() {
+    // The example checkpoints to s3://: without the plugin the official image cannot reach it.
+    let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml")).unwrap();
+    assert!(fd.contains("- name: ENABLE_BUILT_IN_PLUGINS\n          value: flink-s3-fs-presto-2.2.1.jar\n"), "{fd}");
+    // hdfs:// needs no plugin (the fixture on Flink 1.19 checkpoints to HDFS).
+    let legacy = std::fs::read_to_string(project_root().join("tests/fixtures/flink-1-19-reactive-ha/out/base/legacy-etl/flinkdeployment-legacy-etl.yaml")).unwrap();
+    assert!(!legacy.contains("ENABLE_BUILT_IN_PLUGINS"));
+}

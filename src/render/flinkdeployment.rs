@@ -120,7 +120,38 @@ fn job_spec(p: &Pipeline) -> Value {
     Value::Object(m)
 }
 
+/// The Flink filesystem plugins the state directories need, for the official images'
+/// `ENABLE_BUILT_IN_PLUGINS` (their entrypoint copies these jars from `opt/` to `plugins/`).
+/// Without it a job with `s3://` checkpoints fails at start.
+pub fn filesystem_plugins(p: &Pipeline) -> Vec<String> {
+    let v = p.flink.version;
+    let mut plugins: Vec<String> = [&p.flink.checkpoint_dir, &p.flink.savepoint_dir, &p.flink.ha_dir]
+        .into_iter()
+        .flatten()
+        .filter_map(|uri| {
+            let scheme = uri.split_once("://")?.0.to_ascii_lowercase();
+            let plugin = match scheme.as_str() {
+                // Presto's S3 filesystem is the one Flink recommends for checkpoints.
+                "s3" | "s3p" => "flink-s3-fs-presto",
+                "s3a" => "flink-s3-fs-hadoop",
+                "gs" => "flink-gs-fs-hadoop",
+                "oss" => "flink-oss-fs-hadoop",
+                "abfs" | "abfss" | "wasb" | "wasbs" => "flink-azure-fs-hadoop",
+                _ => return None,
+            };
+            Some(format!("{plugin}-{v}.jar"))
+        })
+        .collect();
+    plugins.sort();
+    plugins.dedup();
+    plugins
+}
+
 fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
+    let plugins = filesystem_plugins(p);
+    let user_sets_plugins = p.flink.env.iter().any(|e| e.name == "ENABLE_BUILT_IN_PLUGINS");
+    let plugin_env = (!plugins.is_empty() && !user_sets_plugins)
+        .then(|| json!({ "name": "ENABLE_BUILT_IN_PLUGINS", "value": plugins.join(";") }));
     let mut env: Vec<Value> = p
         .flink
         .env
@@ -131,6 +162,7 @@ fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
                 json!({ "name": e.name, "valueFrom": { "secretKeyRef": { "name": secret, "key": key } } })
             }
         })
+        .chain(plugin_env)
         .collect();
     env.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     if env.is_empty() && tasks_json.is_none() {
@@ -212,3 +244,4 @@ pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&
         sources: p.sources.clone(),
     }
 }
+
