@@ -19,6 +19,9 @@ use crate::sync::{MARKER, MARKER_TEXT, Scope};
 use crate::validate;
 use rayon::prelude::*;
 
+/// Pipelines rendered, patched and emitted together: bounds the objects in memory at once.
+const RENDER_BATCH: usize = 256;
+
 /// What to compile.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -230,39 +233,52 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
     }
 
     // Render every env and apply its overlay's patches before deciding: patches can fail too.
-    // Each env is rendered, patched and emitted before the next, so only one env's objects are
-    // in memory at a time (the bytes are kept; nothing is written while there may be errors).
+    // Pipelines are rendered, patched and emitted in batches, so only one batch of objects is in
+    // memory at a time (the bytes are kept; nothing is written while there may be errors).
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if !d.has_errors() {
         for (env, pipelines) in &per_env {
-            // Pipelines render independently: both cores, order kept.
-            let mut resources: Vec<Resource> = pipelines
-                .par_iter()
-                .flat_map_iter(|p| render::pipeline(&project, p, &images[&(env.name.clone(), p.name.clone())]))
-                .collect();
             let src = env_sources.iter().find(|e| e.name == env.name);
-            if let (Some(t), Some(file)) = (src.and_then(|e| e.table.as_ref()), &env.file) {
-                patch::apply(root, &format!("overlays/{}", env.name), file, t, &mut resources, &mut d);
-            }
-            resources.extend(delivery::namespaces(&project, env, &resources, &project_path));
-            let resources = &resources;
+            let mut patches = match (src.and_then(|e| e.table.as_ref()), &env.file) {
+                (Some(t), Some(file)) => Some(patch::PatchSet::prepare(root, &format!("overlays/{}", env.name), file, t, &mut d)),
+                _ => None,
+            };
             let mut env_files = vec![];
+            let mut namespaces: BTreeSet<String> = BTreeSet::new();
             let mut header_sources: BTreeSet<String> = BTreeSet::new();
             header_sources.insert(project_path.clone());
             header_sources.extend(env.file.clone());
-            let emitted: Vec<(String, Vec<u8>)> = resources.par_iter().map(|r| (r.file_name(), emit::resource(r).into_bytes())).collect();
-            for r in resources {
-                header_sources.extend(r.sources.iter().cloned());
+            let mut emit_batch = |resources: &[Resource], files: &mut BTreeMap<String, Vec<u8>>| {
+                let emitted: Vec<(String, Vec<u8>)> = resources.par_iter().map(|r| (r.file_name(), emit::resource(r).into_bytes())).collect();
+                for r in resources {
+                    header_sources.extend(r.sources.iter().cloned());
+                }
+                for (rel, bytes) in emitted {
+                    files.insert(format!("out/{}/{rel}", env.name), bytes);
+                    env_files.push(rel);
+                }
+            };
+            for batch in pipelines.chunks(RENDER_BATCH) {
+                // Pipelines render independently: both cores, order kept.
+                let mut resources: Vec<Resource> = batch
+                    .par_iter()
+                    .flat_map_iter(|p| render::pipeline(&project, p, &images[&(env.name.clone(), p.name.clone())]))
+                    .collect();
+                if let Some(ps) = &mut patches {
+                    ps.apply(&mut resources, &mut d);
+                }
+                namespaces.extend(resources.iter().filter_map(|r| r.namespace.clone()));
+                emit_batch(&resources, &mut files);
             }
-            for (rel, bytes) in emitted {
-                files.insert(format!("out/{}/{rel}", env.name), bytes);
-                env_files.push(rel);
+            if let Some(ps) = patches {
+                ps.finish(&mut d);
             }
+            emit_batch(&delivery::namespaces(&project, env, &namespaces, &project_path), &mut files);
             let header: Vec<String> = header_sources.into_iter().collect();
             files.insert(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&env_files, &header).into_bytes());
             let gitops = match project.delivery.tool {
-                DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, resources, pipelines, &project_path))),
-                DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, resources, pipelines, &project_path))),
+                DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, &namespaces, pipelines, &project_path))),
+                DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, &namespaces, pipelines, &project_path))),
                 DeliveryTool::None => None,
             };
             if let Some((dir, r)) = gitops {

@@ -82,48 +82,140 @@ fn identity(v: &Json) -> [Json; 4] {
     IDENTITY.map(|p| v.pointer(p).cloned().unwrap_or(Json::Null))
 }
 
-/// Applies the overlay's patches to `resources`. `overlay_dir` is the overlay folder
-/// (repository-relative), `overlay_file` its `overlay.toml` path for messages and headers.
+/// What one patch does to a matching object.
+enum Action {
+    Json(Vec<json_patch::PatchOperation>),
+    Merge(Json),
+}
+
+/// One checked patch, with how many objects it has matched so far.
+struct Prepared {
+    label: String,
+    at: Loc,
+    target: Target,
+    action: Action,
+    matched: usize,
+}
+
+/// An overlay's patches, read and checked once, then applied to the env's objects batch by batch
+/// (so an env never has to be in memory whole) and finally checked for targets that matched
+/// nothing.
+pub struct PatchSet {
+    overlay_file: String,
+    patches: Vec<Prepared>,
+}
+
+impl PatchSet {
+    /// Reads `[[patches]]` and `[[merge_patches]]`; malformed entries become diagnostics.
+    /// `overlay_dir` is the overlay folder (repository-relative), `overlay_file` its
+    /// `overlay.toml` path for messages and headers.
+    pub fn prepare(root: &Path, overlay_dir: &str, overlay_file: &str, t: &Table, d: &mut Diagnostics) -> PatchSet {
+        let mut patches = vec![];
+        for (key, known, what) in [("patches", PATCH_KEYS, "[[patches]]"), ("merge_patches", MERGE_KEYS, "[[merge_patches]]")] {
+            let Some(e) = t.get(key) else { continue };
+            let Value::Array(items) = &e.node.value else {
+                d.push(Diagnostic::error(format!("`{key}` must be an array of tables ({what})")).at(&e.node.loc).label("not an array"));
+                continue;
+            };
+            for (i, n) in items.iter().enumerate() {
+                let Value::Table(p) = &n.value else {
+                    d.push(Diagnostic::error(format!("each {what} entry must be a table")).at(&n.loc).label("not a table"));
+                    continue;
+                };
+                check_keys(p, what, known, d);
+                let label = format!("{overlay_file}: {what} #{}", i + 1);
+                let action = if key == "patches" {
+                    match patch_ops(root, overlay_dir, p, d) {
+                        Some(ops) => Action::Json(ops),
+                        None => continue,
+                    }
+                } else {
+                    match p.get("patch") {
+                        Some(patch) => Action::Merge(to_json(&patch.node)),
+                        None => {
+                            d.push(Diagnostic::error("[[merge_patches]] needs `patch`").at(&p.loc).help("e.g. patch = { spec = { suspend = true } }"));
+                            continue;
+                        }
+                    }
+                };
+                let tgt = match opt_table(p, "target", "a patch", d) {
+                    Some(t) => target(t, d),
+                    None => {
+                        d.push(
+                            Diagnostic::error(format!("{label} needs a `target`"))
+                                .at(&p.loc)
+                                .help("e.g. target = { kind = \"FlinkDeployment\", name = \"my-pipeline\" }"),
+                        );
+                        continue;
+                    }
+                };
+                let at = p.get("target").map_or(&p.loc, |e| &e.node.loc).clone();
+                patches.push(Prepared { label, at, target: tgt, action, matched: 0 });
+            }
+        }
+        PatchSet { overlay_file: overlay_file.to_string(), patches }
+    }
+
+    /// Applies every patch, in order, to the objects of a batch.
+    pub fn apply(&mut self, resources: &mut [Resource], d: &mut Diagnostics) {
+        for p in &mut self.patches {
+            for r in resources.iter_mut().filter(|r| p.target.matches(r)) {
+                p.matched += 1;
+                let before = identity(&r.body);
+                // In place: json-patch leaves the document unchanged when an operation fails.
+                let doc = &mut r.body;
+                let result = match &p.action {
+                    Action::Json(ops) => json_patch::patch(doc, ops).map_err(|e| (e.operation, e.path.to_string(), e.kind.to_string())),
+                    Action::Merge(m) => {
+                        json_patch::merge(doc, m);
+                        Ok(())
+                    }
+                };
+                if let Err((op, pointer, why)) = result {
+                    d.push(
+                        Diagnostic::error(format!("{}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", p.label, r.kind, r.name))
+                            .at(&p.at)
+                            .label("this patch")
+                            .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
+                    );
+                    continue;
+                }
+                if identity(doc) != before {
+                    d.push(
+                        Diagnostic::error(format!("{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", p.label, r.kind, r.name))
+                            .at(&p.at)
+                            .label("identity fields cannot be patched")
+                            .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
+                    );
+                    continue;
+                }
+                if !r.sources.contains(&self.overlay_file) {
+                    r.sources.push(self.overlay_file.clone());
+                    r.sources.sort();
+                }
+            }
+        }
+    }
+
+    /// Reports every patch that matched no object in the whole env.
+    pub fn finish(self, d: &mut Diagnostics) {
+        for p in self.patches.iter().filter(|p| p.matched == 0) {
+            d.push(
+                Diagnostic::error(format!("{} matches no resource", p.label))
+                    .at(&p.at)
+                    .label("no generated object has all of these fields")
+                    .note("kustomize silently ignores such a patch; flinkops does not")
+                    .help("check kind, name, namespace and labels against the files in out/<env>/"),
+            );
+        }
+    }
+}
+
+/// Applies an overlay's patches to all of an env's objects at once.
 pub fn apply(root: &Path, overlay_dir: &str, overlay_file: &str, t: &Table, resources: &mut [Resource], d: &mut Diagnostics) {
-    if let Some(e) = t.get("patches") {
-        let Value::Array(items) = &e.node.value else {
-            d.push(Diagnostic::error("`patches` must be an array of tables ([[patches]])").at(&e.node.loc).label("not an array"));
-            return;
-        };
-        for (i, n) in items.iter().enumerate() {
-            let Value::Table(p) = &n.value else {
-                d.push(Diagnostic::error("each [[patches]] entry must be a table").at(&n.loc).label("not a table"));
-                continue;
-            };
-            check_keys(p, "[[patches]]", PATCH_KEYS, d);
-            let Some(ops) = patch_ops(root, overlay_dir, p, d) else { continue };
-            let label = format!("{overlay_file}: [[patches]] #{}", i + 1);
-            apply_each(p, &label, overlay_file, resources, d, |doc| json_patch::patch(doc, &ops).map_err(|e| (e.operation, e.path.to_string(), e.kind.to_string())));
-        }
-    }
-    if let Some(e) = t.get("merge_patches") {
-        let Value::Array(items) = &e.node.value else {
-            d.push(Diagnostic::error("`merge_patches` must be an array of tables ([[merge_patches]])").at(&e.node.loc).label("not an array"));
-            return;
-        };
-        for (i, n) in items.iter().enumerate() {
-            let Value::Table(p) = &n.value else {
-                d.push(Diagnostic::error("each [[merge_patches]] entry must be a table").at(&n.loc).label("not a table"));
-                continue;
-            };
-            check_keys(p, "[[merge_patches]]", MERGE_KEYS, d);
-            let Some(patch) = p.get("patch") else {
-                d.push(Diagnostic::error("[[merge_patches]] needs `patch`").at(&p.loc).help("e.g. patch = { spec = { suspend = true } }"));
-                continue;
-            };
-            let patch = to_json(&patch.node);
-            let label = format!("{overlay_file}: [[merge_patches]] #{}", i + 1);
-            apply_each(p, &label, overlay_file, resources, d, |doc| {
-                json_patch::merge(doc, &patch);
-                Ok(())
-            });
-        }
-    }
+    let mut set = PatchSet::prepare(root, overlay_dir, overlay_file, t, d);
+    set.apply(resources, d);
+    set.finish(d);
 }
 
 /// Reads the operations of one `[[patches]]` entry: inline `ops` or a JSON/YAML `file`.
@@ -188,58 +280,3 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
     Some(ops)
 }
 
-fn apply_each(
-    p: &Table,
-    label: &str,
-    overlay_file: &str,
-    resources: &mut [Resource],
-    d: &mut Diagnostics,
-    mut f: impl FnMut(&mut Json) -> Result<(), (usize, String, String)>,
-) {
-    let tgt = match opt_table(p, "target", "a patch", d) {
-        Some(t) => target(t, d),
-        None => {
-            d.push(Diagnostic::error(format!("{label} needs a `target`")).at(&p.loc).help("e.g. target = { kind = \"FlinkDeployment\", name = \"my-pipeline\" }"));
-            return;
-        }
-    };
-    let at = p.get("target").map_or(&p.loc, |e| &e.node.loc).clone();
-    let mut matched = 0;
-    for r in resources.iter_mut().filter(|r| tgt.matches(r)) {
-        matched += 1;
-        let before = identity(&r.body);
-        // In place: json-patch leaves the document unchanged when an operation fails.
-        let doc = &mut r.body;
-        if let Err((op, pointer, why)) = f(doc) {
-            d.push(
-                Diagnostic::error(format!("{label}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", r.kind, r.name))
-                    .at(&at)
-                    .label("this patch")
-                    .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
-            );
-            continue;
-        }
-        if identity(doc) != before {
-            d.push(
-                Diagnostic::error(format!("{label} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", r.kind, r.name))
-                    .at(&at)
-                    .label("identity fields cannot be patched")
-                    .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
-            );
-            continue;
-        }
-        if !r.sources.iter().any(|s| s == overlay_file) {
-            r.sources.push(overlay_file.to_string());
-            r.sources.sort();
-        }
-    }
-    if matched == 0 {
-        d.push(
-            Diagnostic::error(format!("{label} matches no resource"))
-                .at(&at)
-                .label("no generated object has all of these fields")
-                .note("kustomize silently ignores such a patch; flinkops does not")
-                .help("check kind, name, namespace and labels against the files in out/<env>/"),
-        );
-    }
-}

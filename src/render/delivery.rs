@@ -1,6 +1,6 @@
 //! Render phase: the GitOps objects that apply `out/<env>/` (SPEC §10, §6.4).
 //!
-//! In: the project, one env and that env's rendered resources. Out: the Argo CD Application
+//! In: the project, one env and the namespaces of that env's rendered objects. Out: the Argo CD Application
 //! (`out/argocd/<env>.yaml`) or Flux Kustomization (`out/flux/<env>.yaml`), with the
 //! ignore rules that keep Argo CD / Flux from resetting fields an HPA, KEDA or a scaling CronJob
 //! changes at run time; and, for Flux, a Namespace object per namespace the env uses.
@@ -51,10 +51,9 @@ pub fn runtime_fields(pipelines: &[Pipeline]) -> Vec<RuntimeField> {
 }
 
 /// The namespace Argo CD's destination and Flux's targetNamespace use for the env.
-pub fn env_namespace(project: &Project, env: &Env, resources: &[Resource]) -> String {
-    let set: BTreeSet<&str> = resources.iter().filter_map(|r| r.namespace.as_deref()).collect();
-    if set.len() == 1 {
-        return set.into_iter().next().unwrap().to_string();
+pub fn env_namespace(project: &Project, env: &Env, namespaces: &BTreeSet<String>) -> String {
+    if namespaces.len() == 1 {
+        return namespaces.iter().next().unwrap().clone();
     }
     env.namespace.clone().unwrap_or_else(|| project.defaults.namespace.clone())
 }
@@ -71,7 +70,8 @@ fn sources(project_file: &str, env: &Env) -> Vec<String> {
 }
 
 /// The Argo CD Application for one env.
-pub fn argocd(project: &Project, env: &Env, resources: &[Resource], pipelines: &[Pipeline], project_file: &str) -> Resource {
+/// `namespaces`: every namespace the env's objects live in.
+pub fn argocd(project: &Project, env: &Env, namespaces: &BTreeSet<String>, pipelines: &[Pipeline], project_file: &str) -> Resource {
     let d = &project.delivery;
     let fields = runtime_fields(pipelines);
     let mut sync_options = vec!["CreateNamespace=true", "ServerSideApply=true"];
@@ -84,7 +84,7 @@ pub fn argocd(project: &Project, env: &Env, resources: &[Resource], pipelines: &
         "source".into(),
         json!({ "repoURL": project.repo_url, "targetRevision": project.revision, "path": format!("out/{}", env.name) }),
     );
-    spec.insert("destination".into(), json!({ "server": d.argocd_server, "namespace": env_namespace(project, env, resources) }));
+    spec.insert("destination".into(), json!({ "server": d.argocd_server, "namespace": env_namespace(project, env, namespaces) }));
     spec.insert(
         "syncPolicy".into(),
         json!({ "automated": { "prune": d.prune, "selfHeal": d.self_heal }, "syncOptions": sync_options }),
@@ -114,18 +114,17 @@ pub fn argocd(project: &Project, env: &Env, resources: &[Resource], pipelines: &
 }
 
 /// The Flux Kustomization for one env.
-pub fn flux(project: &Project, env: &Env, resources: &[Resource], pipelines: &[Pipeline], project_file: &str) -> Resource {
+/// `namespaces`: every namespace the env's objects live in.
+pub fn flux(project: &Project, env: &Env, namespaces: &BTreeSet<String>, pipelines: &[Pipeline], project_file: &str) -> Resource {
     let d = &project.delivery;
     let mut spec = Map::new();
     spec.insert("interval".into(), json!(d.flux_interval));
     spec.insert("path".into(), json!(format!("./out/{}", env.name)));
     spec.insert("prune".into(), json!(d.prune));
     spec.insert("sourceRef".into(), json!({ "kind": "GitRepository", "name": d.flux_source }));
-    let namespaces: BTreeSet<&str> =
-        resources.iter().filter(|r| r.kind != "Namespace").filter_map(|r| r.namespace.as_deref()).collect();
     if namespaces.len() == 1 {
         // Only safe when every object lives in that one namespace: it would move the others.
-        spec.insert("targetNamespace".into(), json!(namespaces.into_iter().next().unwrap()));
+        spec.insert("targetNamespace".into(), json!(namespaces.iter().next().unwrap()));
     }
     let fields = runtime_fields(pipelines);
     if !fields.is_empty() {
@@ -158,12 +157,13 @@ pub fn flux(project: &Project, env: &Env, resources: &[Resource], pipelines: &[P
 }
 
 /// Namespace objects for Flux, which has no CreateNamespace.
-pub fn namespaces(project: &Project, env: &Env, resources: &[Resource], project_file: &str) -> Vec<Resource> {
+pub fn namespaces(project: &Project, env: &Env, namespaces: &BTreeSet<String>, project_file: &str) -> Vec<Resource> {
     if project.delivery.tool != DeliveryTool::Flux {
         return vec![];
     }
-    let set: BTreeSet<&str> = resources.iter().filter_map(|r| r.namespace.as_deref()).collect();
-    set.into_iter()
+    namespaces
+        .iter()
+        .map(String::as_str)
         .map(|ns| Resource {
             api_version: "v1".into(),
             kind: "Namespace".into(),
