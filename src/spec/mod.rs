@@ -100,7 +100,7 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
         };
         let mut chain = vec![];
         let mut stack = vec![rel.clone()];
-        let merged = resolve_extends(repo, file, table, &mut stack, &mut chain, &mut templates, diags);
+        let merged = resolve_extends(repo, table, &mut stack, &mut chain, &mut templates, diags);
         chain.push(file);
         repo.pipelines.push(PipelineSource {
             file,
@@ -115,7 +115,6 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
 /// detection); `chain` receives the template files, outermost first.
 fn resolve_extends(
     repo: &mut Repo,
-    file: FileId,
     mut table: Table,
     stack: &mut Vec<String>,
     chain: &mut Vec<FileId>,
@@ -161,10 +160,9 @@ fn resolve_extends(
     }
     let Some((tfile, ttable)) = templates.get(&rel).cloned().flatten() else { return table };
     stack.push(rel);
-    let mut base = resolve_extends(repo, tfile, ttable, stack, chain, templates, diags);
+    let mut base = resolve_extends(repo, ttable, stack, chain, templates, diags);
     stack.pop();
     chain.push(tfile);
-    let _ = file;
     base.merge(&table);
     base.loc = table.loc.clone();
     table = base;

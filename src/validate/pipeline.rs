@@ -360,7 +360,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let job = job(job_t, &name, version, &savepoint_dir, explicit_image.is_some(), cx, d);
 
     // --- [resources]
-    let resources = resources(res_t, &config, d);
+    let resources = resources(res_t, d);
 
     // --- [autoscaling]
     let mut autoscaling = autoscaling(&name, auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
@@ -447,7 +447,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     }
 
     // --- tasks
-    let tasks = tasks(t, &name, &mut env, d);
+    let tasks = tasks(t, &mut env, d);
     env.sort_by(|a, b| a.name.cmp(&b.name));
 
     // --- memory model (after [flink.config], which may change fractions)
@@ -1046,8 +1046,7 @@ fn job(
     })
 }
 
-fn resources(t: &Table, config: &IndexMap<String, String>, d: &mut Diagnostics) -> Option<Resources> {
-    let _ = config;
+fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
     let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
     let profile_v = opt_choice(t, "profile", "[resources]", &names, d);
     let profile = PROFILES.iter().find(|p| Some(p.name) == profile_v.as_ref().map(|v| v.value.as_str())).unwrap_or(&PROFILES[1]);
@@ -1162,7 +1161,7 @@ fn autoscaling(
                     d.push(Diagnostic::error("each [[autoscaling.schedule]] entry must be a table").at(&n.loc).label("not a table"));
                     continue;
                 };
-                if let Some(entry) = schedule_entry(e, mode, d) {
+                if let Some(entry) = schedule_entry(e, d) {
                     if schedule.iter().any(|x: &super::schedule::Located| x.0.name == entry.0.name) {
                         d.push(Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name)).at(&e.loc).label("names must be unique"));
                     }
@@ -1297,7 +1296,7 @@ pub fn format_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
-fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<super::schedule::Located> {
+fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Located> {
     let section = "[[autoscaling.schedule]]";
     check_keys(t, section, ENTRY_KEYS, d);
     let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
@@ -1317,7 +1316,6 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<s
     }
     let replicas = opt_int_in(t, "replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
     let end = opt_str(t, "end", section, d);
-    let _ = mode;
     let end_loc = end.as_ref().map(|e| e.loc.clone());
     Some((
         ScheduleEntry {
@@ -1338,9 +1336,8 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<s
 
 /// Compiles `[[tasks]]`: params to JSON with secrets turned into `{"secret_env": …}`, and the
 /// matching environment variables appended to `env`.
-fn tasks(t: &Table, pipeline: &str, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Vec<Task> {
+fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Vec<Task> {
     let Some((items, _)) = opt_array(t, "tasks", "the pipeline", d) else { return vec![] };
-    let _ = pipeline;
     let mut out: Vec<Task> = vec![];
     for n in items {
         let Value::Table(tt) = &n.value else {
