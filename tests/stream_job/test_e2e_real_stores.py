@@ -65,12 +65,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 import urllib.request
 
 import pytest
+
+import jobrun
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -154,20 +155,9 @@ def e2e():
         java_tmp = os.path.join(tmp, "java-tmp-" + name)
         os.makedirs(java_tmp)
         env = dict(os.environ, JVM_ARGS=(os.environ.get("JVM_ARGS", "") + " -Djava.io.tmpdir=" + java_tmp).strip())
-        log = open(os.path.join(tmp, "run%s.log" % name), "w")
-        procs[name] = (subprocess.Popen([python, MAIN, "--tasks-config", path], cwd=tmp, env=env,
-                                        stdout=log, stderr=subprocess.STDOUT), log)
-    failed = []
-    for name, (proc, log) in procs.items():
-        try:
-            rc = proc.wait(timeout=600)
-        finally:
-            log.close()
-        if rc != 0:
-            with open(os.path.join(tmp, "run%s.log" % name)) as f:
-                failed.append("run %s exited %s:\n%s" % (name, rc, f.read()[-6000:]))
-    if failed:
-        pytest.fail("\n".join(failed))
+        procs[name] = jobrun.start([python, MAIN, "--tasks-config", path], tmp, env,
+                                   os.path.join(tmp, "run%s.log" % name))
+    jobrun.wait_all(procs, lambda name: os.path.join(tmp, "run%s.log" % name))
     print("\nthe two end-to-end runs took %.1fs together (logs in %s)" % (time.time() - started, tmp))
     yield {"runs": runs, "redis": clients, "pushgateway": pushgateway, "finished": time.time()}
     if not os.environ.get("RTF_KEEP_TMP"):

@@ -74,8 +74,6 @@ import os
 import re
 import shutil
 import socketserver
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -83,6 +81,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+import jobrun
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -96,18 +96,7 @@ H = 60 * M                  # ms per hour
 HALF_LIFE = 30 * M          # item-hot-score default half_life
 
 
-def pyflink_python():
-    explicit = os.environ.get("PYFLINK_PYTHON")
-    if explicit:
-        return explicit
-    try:
-        import pyflink  # noqa: F401
-        return sys.executable
-    except ImportError:
-        return None
-
-
-PYTHON = pyflink_python()
+PYTHON = jobrun.pyflink_python()
 if PYTHON is None and os.environ.get("FLINKOPS_E2E_REQUIRE"):
     # .ci/stream-job-e2e sets FLINKOPS_E2E_REQUIRE: there a missing PyFlink fails, never skips
     raise RuntimeError("FLINKOPS_E2E_REQUIRE is set but neither PYFLINK_PYTHON nor this Python has apache-flink")
@@ -290,20 +279,9 @@ def runs():
         cfg = os.path.join(tmp, "tasks-%s.json" % name)
         with open(cfg, "w") as f:
             json.dump(configs[name], f, indent=2)
-        log = open(os.path.join(tmp, "run-%s.log" % name), "w")
-        procs[name] = (subprocess.Popen([PYTHON, MAIN, "--tasks-config", cfg] + flags[name], cwd=tmp,
-                                        env=envs[name], stdout=log, stderr=subprocess.STDOUT), log)
-    failed = []
-    for name, (proc, log) in procs.items():
-        try:
-            rc = proc.wait(timeout=600)
-        finally:
-            log.close()
-        if rc != 0:
-            with open(os.path.join(tmp, "run-%s.log" % name)) as f:
-                failed.append("run %s exited %s:\n%s" % (name, rc, f.read()[-6000:]))
-    if failed:
-        pytest.fail("\n".join(failed))
+        procs[name] = jobrun.start([PYTHON, MAIN, "--tasks-config", cfg] + flags[name], tmp, envs[name],
+                                   os.path.join(tmp, "run-%s.log" % name))
+    jobrun.wait_all(procs, lambda name: os.path.join(tmp, "run-%s.log" % name))
     print("\nthe three local runs took %.1fs together (logs in %s)" % (time.time() - started, tmp))
     yield dict(dirs, http=list(Recorder.requests), redis=FakeRedis, tmp=tmp)
     server.shutdown()

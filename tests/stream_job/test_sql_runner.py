@@ -23,6 +23,8 @@ import time
 
 import pytest
 
+import jobrun
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 RUNNER = os.path.join(REPO, "src", "bundle", "sql_runner.py")
@@ -209,20 +211,11 @@ def test_bad_sql_file_exits_2(tmp_path):
 
 # --- real runs with PyFlink ----------------------------------------------------------------------
 
-def pyflink_python():
-    explicit = os.environ.get("PYFLINK_PYTHON")
-    if explicit:
-        return explicit
-    try:
-        import pyflink  # noqa: F401
-        return sys.executable
-    except ImportError:
-        return None
 
 
 @pytest.fixture(scope="session")
 def sql_runs():
-    python = pyflink_python()
+    python = jobrun.pyflink_python()
     if python is None:
         pytest.fail("no PyFlink: set PYFLINK_PYTHON to a Python with apache-flink==2.2.1 "
                     "(.ci/stream-job-e2e installs one)")
