@@ -234,14 +234,6 @@ pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&
         "metadata": metadata(&p.name, Some(&p.namespace), pipeline_labels(project, p), annotations),
         "spec": Value::Object(spec),
     });
-    Resource {
-        api_version: "flink.apache.org/v1beta1".into(),
-        kind: "FlinkDeployment".into(),
-        name: p.name.clone(),
-        namespace: Some(p.namespace.clone()),
-        pipeline: Some(p.name.clone()),
-        body,
-        sources: p.sources.clone(),
-    }
+    Resource::for_pipeline(p, body)
 }
 

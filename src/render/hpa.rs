@@ -35,13 +35,5 @@ pub fn render(project: &Project, p: &Pipeline) -> Resource {
             },
         },
     });
-    Resource {
-        api_version: "autoscaling/v2".into(),
-        kind: "HorizontalPodAutoscaler".into(),
-        name: p.name.clone(),
-        namespace: Some(p.namespace.clone()),
-        pipeline: Some(p.name.clone()),
-        body,
-        sources: p.sources.clone(),
-    }
+    Resource::for_pipeline(p, body)
 }

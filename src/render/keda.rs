@@ -40,13 +40,5 @@ pub fn render(project: &Project, p: &Pipeline) -> Resource {
             "triggers": triggers,
         },
     });
-    Resource {
-        api_version: "keda.sh/v1alpha1".into(),
-        kind: "ScaledObject".into(),
-        name: p.name.clone(),
-        namespace: Some(p.namespace.clone()),
-        pipeline: Some(p.name.clone()),
-        body,
-        sources: p.sources.clone(),
-    }
+    Resource::for_pipeline(p, body)
 }

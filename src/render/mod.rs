@@ -31,6 +31,22 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// An object of pipeline `p`: in its namespace, its sources in the header. The identity
+    /// fields are read from `body` (which holds apiVersion, kind and metadata.name), so they can
+    /// never disagree with it.
+    pub fn for_pipeline(p: &Pipeline, body: Value) -> Resource {
+        let field = |v: &Value| v.as_str().expect("rendered objects have apiVersion, kind and name").to_string();
+        Resource {
+            api_version: field(&body["apiVersion"]),
+            kind: field(&body["kind"]),
+            name: field(&body["metadata"]["name"]),
+            namespace: Some(p.namespace.clone()),
+            pipeline: Some(p.name.clone()),
+            body,
+            sources: p.sources.clone(),
+        }
+    }
+
     /// `<pipeline>/<kind>-<name>.yaml`, or `<kind>-<name>.yaml` for env-level objects,
     /// relative to `out/<env>/`.
     pub fn file_name(&self) -> String {

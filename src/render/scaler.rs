@@ -126,18 +126,6 @@ pub fn script(p: &Pipeline, e: &ScheduleEntry) -> String {
     s
 }
 
-fn resource(p: &Pipeline, api_version: &str, kind: &str, name: String, body: Value) -> Resource {
-    Resource {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        name,
-        namespace: Some(p.namespace.clone()),
-        pipeline: Some(p.name.clone()),
-        body,
-        sources: p.sources.clone(),
-    }
-}
-
 /// ServiceAccount, Role, RoleBinding and the CronJobs; empty for modes without CronJobs.
 pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
     if !matches!(p.autoscaling.mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa) {
@@ -150,11 +138,8 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
         None => return vec![],
     };
     let mut out = vec![
-        resource(
+        Resource::for_pipeline(
             p,
-            "v1",
-            "ServiceAccount",
-            sa.clone(),
             json!({
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
@@ -163,11 +148,8 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                 "automountServiceAccountToken": false,
             }),
         ),
-        resource(
+        Resource::for_pipeline(
             p,
-            "rbac.authorization.k8s.io/v1",
-            "Role",
-            sa.clone(),
             json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "Role",
@@ -175,11 +157,8 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                 "rules": [{ "apiGroups": [group], "resources": [plural], "resourceNames": [p.name], "verbs": ["get", "patch"] }],
             }),
         ),
-        resource(
+        Resource::for_pipeline(
             p,
-            "rbac.authorization.k8s.io/v1",
-            "RoleBinding",
-            sa.clone(),
             json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "RoleBinding",
@@ -276,12 +255,9 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                     },
                 }),
             );
-            out.push(resource(
-                p,
-                "batch/v1",
-                "CronJob",
-                name.clone(),
-                json!({
+            out.push(Resource::for_pipeline(
+            p,
+            json!({
                     "apiVersion": "batch/v1",
                     "kind": "CronJob",
                     "metadata": metadata(&name, Some(&p.namespace), pod_labels.clone(), Map::new()),

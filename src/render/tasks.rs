@@ -59,15 +59,7 @@ pub fn configmap(project: &Project, p: &Pipeline, tasks_json: &str) -> Resource 
         "metadata": metadata(&name, Some(&p.namespace), pipeline_labels(project, p), Map::new()),
         "data": { FILE_NAME: tasks_json },
     });
-    Resource {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        name,
-        namespace: Some(p.namespace.clone()),
-        pipeline: Some(p.name.clone()),
-        body,
-        sources: p.sources.clone(),
-    }
+    Resource::for_pipeline(p, body)
 }
 
 #[cfg(test)]

@@ -163,24 +163,22 @@ impl MemorySize {
     /// Canonical Flink notation: `<n>m` for whole mebibytes (`2g` → `2048m`), else `<n>k`, else
     /// plain bytes (which Flink reads as bytes).
     pub fn to_flink_string(&self) -> String {
-        let b = self.0;
-        if b.is_multiple_of(MIB) {
-            format!("{}m", b / MIB)
-        } else if b.is_multiple_of(KIB) {
-            format!("{}k", b / KIB)
-        } else {
-            b.to_string()
-        }
+        self.in_largest_unit("m", "k")
     }
 
     /// Exact Kubernetes quantity with the same unit choice as [`Self::to_flink_string`]:
     /// `1024m` → `1024Mi`, `2g` → `2048Mi`, else `<n>Ki`, else plain bytes.
     pub fn to_k8s_quantity(&self) -> String {
+        self.in_largest_unit("Mi", "Ki")
+    }
+
+    /// Whole mebibytes with `mib`, else whole kibibytes with `kib`, else plain bytes.
+    fn in_largest_unit(&self, mib: &str, kib: &str) -> String {
         let b = self.0;
         if b.is_multiple_of(MIB) {
-            format!("{}Mi", b / MIB)
+            format!("{}{mib}", b / MIB)
         } else if b.is_multiple_of(KIB) {
-            format!("{}Ki", b / KIB)
+            format!("{}{kib}", b / KIB)
         } else {
             b.to_string()
         }
