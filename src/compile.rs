@@ -1,32 +1,63 @@
-//! The whole compiler: repository in, the complete `out/` tree (in memory) out.
+//! The whole compiler: repository in, every file of `out/` out, each handed to a [`Sink`] the
+//! moment it is emitted.
 //!
-//! Runs the phases in order — spec (read, merge `extends` and overlays) → validate (every
-//! diagnostic collected) → bundle (image specs) → render → emit — and returns either the files
-//! or the diagnostics. Nothing here touches `out/`; `sync` does that, and only when there is no
-//! error.
+//! Runs the phases — spec (read, resolve `extends`) → validate (every diagnostic collected) →
+//! bundle (image specs) → render → patch → emit — batch by batch: a batch of pipelines is parsed,
+//! validated for every env, rendered, patched and emitted, then dropped. Memory holds one batch of
+//! trees, models and objects however big the repository is; what needs every pipeline (duplicate
+//! names, the capacity budget, patches that match nothing, the kustomization and the GitOps
+//! object of an env) is gathered in small per-env summaries ([`EnvRun`]).
+//!
+//! A file handed to the sink is only final when the whole run has no error, and errors can turn
+//! up in any batch (or only at the end). [`Passes::One`] suits callers that compare: they drop
+//! what the sink saw when there are errors. A caller that writes (`generate`) uses
+//! [`Passes::CheckFirst`]: a first pass validates everything and renders and patches — without
+//! emitting — the envs that have patches, the only errors rendering can find; only when it is
+//! clean does the second pass emit. Diagnostics are gathered per env and phase and merged in one
+//! fixed order, so the report never depends on batching or scheduling.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::bundle::{self, Bundle};
-use crate::diag::{Diagnostic, Diagnostics, Sources};
+use crate::diag::{Diagnostic, Diagnostics, Severity, Sources};
 use crate::emit;
-use crate::patch;
 use crate::model::{DeliveryTool, Env, Pipeline, Project};
+use crate::patch;
 use crate::render::{self, Resource, delivery};
-use crate::spec::{self, Table, Value};
-use crate::sync::{MARKER, MARKER_TEXT, Scope};
+use crate::spec::{self, EnvSource, Repo, Table, Value};
+use crate::sync::{MARKER, MARKER_TEXT, Scope, Sink};
 use crate::validate;
 use rayon::prelude::*;
 
-/// Pipelines rendered, patched and emitted together: bounds the objects in memory at once.
-const RENDER_BATCH: usize = 256;
+/// Pipelines parsed, validated, rendered, patched and emitted together: bounds what is in memory
+/// at once, and is big enough to keep both cores busy.
+const DEFAULT_BATCH: usize = 256;
 
 /// What to compile.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Only these environments (`--env`); empty means all.
     pub envs: Vec<String>,
+    /// Keep every checked pipeline in [`Compiled::pipelines`] (explain, images, day-2 commands).
+    pub keep_pipelines: bool,
+    /// With [`Passes::CheckFirst`], treat warnings like errors: emit nothing when there are any.
+    pub deny_warnings: bool,
+    /// Pipelines per batch; 0 means the default. Output never depends on it (tests check that
+    /// with tiny batches).
+    pub batch: usize,
+}
+
+/// How many passes over the pipelines, and what the last one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passes {
+    /// Validate, render, patch and emit in one pass; on errors the sink has seen part of a tree.
+    One,
+    /// Validate (and patch) first, emit in a second pass only when the first found no error.
+    CheckFirst,
+    /// Only the first pass of `CheckFirst`: every diagnostic, nothing emitted.
+    CheckOnly,
 }
 
 /// The result of compiling a repository.
@@ -34,12 +65,13 @@ pub struct Options {
 pub struct Compiled {
     pub sources: Sources,
     pub diagnostics: Diagnostics,
-    /// Repository-relative path → bytes; empty when there are errors.
+    /// Repository-relative path → bytes; filled by [`compile`] only, and empty when there are
+    /// errors. [`compile_into`] hands the files to its sink instead.
     pub files: BTreeMap<String, Vec<u8>>,
     pub scope: Scope,
     pub project: Option<Project>,
     pub envs: Vec<Env>,
-    /// Every pipeline of every compiled env.
+    /// Every pipeline of every compiled env, when [`Options::keep_pipelines`] is set.
     pub pipelines: Vec<Pipeline>,
     /// Bundle name → spec.
     pub bundles: BTreeMap<String, Bundle>,
@@ -51,16 +83,82 @@ impl Compiled {
     }
 }
 
-/// The name a pipeline file declares (`name = …`) or its file stem.
-fn declared_name(t: &Table, stem: &str) -> String {
-    match t.get("name").map(|e| &e.node.value) {
-        Some(Value::String(s)) => s.clone(),
-        _ => stem.to_string(),
+/// Compiles the repository at `root` into memory, keeping every file and every pipeline.
+pub fn compile(root: &Path, opts: &Options) -> Compiled {
+    let sink = crate::sync::Memory::default();
+    let opts = Options { keep_pipelines: true, ..opts.clone() };
+    let mut c = compile_into(root, &opts, &sink, Passes::One);
+    if !c.has_errors() {
+        c.files = sink.into_files();
     }
+    c
 }
 
-/// Compiles the repository at `root`.
-pub fn compile(root: &Path, opts: &Options) -> Compiled {
+/// One environment's inputs, read once for every pass.
+struct EnvInput<'a> {
+    src: &'a EnvSource,
+    env: Env,
+    /// The overlay's `[pipelines.<name>]` tables.
+    overlay: Option<Table>,
+    /// Diagnostics about the env and its overlay itself.
+    head: Diagnostics,
+}
+
+/// What the passes share.
+struct Ctx<'a> {
+    root: &'a Path,
+    repo: &'a Repo,
+    project: &'a Project,
+    project_path: &'a str,
+    envs: Vec<EnvInput<'a>>,
+    cache: crate::schedule::ConversionCache,
+    keep_pipelines: bool,
+    batch: usize,
+}
+
+/// What one pass does after validating a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Render and patch the envs that have patches (their errors are the only ones rendering can
+    /// find), emit nothing.
+    PatchedEnvs,
+    /// Render, patch and emit everything.
+    Everything,
+}
+
+/// One env's state during a pass: diagnostics by phase (merged in a fixed order at the end) and
+/// the summaries of the pipelines already seen.
+#[derive(Default)]
+struct EnvRun {
+    validation: Diagnostics,
+    /// Capacity and delivery checks: after every pipeline's own diagnostics.
+    summary: Diagnostics,
+    bundles: Diagnostics,
+    render: Diagnostics,
+    /// Pipeline name → its file: duplicate names.
+    seen: HashMap<String, String>,
+    usage: Vec<validate::capacity::Usage>,
+    fields: Vec<delivery::RuntimeField>,
+    patches: Option<patch::PatchSet>,
+    namespaces: BTreeSet<String>,
+    header_sources: BTreeSet<String>,
+    files: Vec<String>,
+    pipelines: Vec<Pipeline>,
+}
+
+/// Bundles seen so far: one image per bundle name, the same in every pipeline and environment.
+#[derive(Default)]
+struct Bundles {
+    /// Name → (spec, who built it first).
+    by_name: BTreeMap<String, (Bundle, String)>,
+    /// Pipelines sharing a bundle usually share every input: each distinct one is built once,
+    /// for all passes.
+    built: HashMap<String, Bundle>,
+}
+
+/// Compiles the repository at `root`, handing every file to `sink`. Nothing here touches `out/`
+/// itself.
+pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes) -> Compiled {
     let mut d = Diagnostics::default();
     let repo = spec::load(root, &mut d);
     let mut c = Compiled {
@@ -87,7 +185,7 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
             d.push(diag);
         }
     }
-    let env_sources: Vec<_> = repo.envs.iter().filter(|e| opts.envs.is_empty() || opts.envs.contains(&e.name)).collect();
+    let env_sources: Vec<&EnvSource> = repo.envs.iter().filter(|e| opts.envs.is_empty() || opts.envs.contains(&e.name)).collect();
     if !opts.envs.is_empty() {
         let mut prefixes = vec![];
         for e in &env_sources {
@@ -105,213 +203,309 @@ pub fn compile(root: &Path, opts: &Options) -> Compiled {
         return c;
     };
 
-    let mut per_env: Vec<(Env, Vec<Pipeline>)> = vec![];
-    let cache = crate::schedule::ConversionCache::new();
-    for es in &env_sources {
-        let env = validate::project::env(es, &repo.sources, &mut d);
-        let overlay_pipelines = es.table.as_ref().and_then(|t| t.get("pipelines")).and_then(|e| match &e.node.value {
-            Value::Table(t) => Some(t.clone()),
-            _ => {
-                d.push(Diagnostic::error("`pipelines` in an overlay must be a table of tables").at(&e.node.loc).label("expected [pipelines.<name>]"));
-                None
+    let envs = env_sources.into_iter().map(|es| env_input(es, &repo)).collect();
+    let cx = Ctx {
+        root,
+        repo: &repo,
+        project: &project,
+        project_path: &project_path,
+        envs,
+        cache: crate::schedule::ConversionCache::new(),
+        keep_pipelines: opts.keep_pipelines,
+        batch: if opts.batch == 0 { DEFAULT_BATCH } else { opts.batch },
+    };
+    let mut bundles = Bundles::default();
+    let first = match passes {
+        Passes::One => Output::Everything,
+        Passes::CheckFirst | Passes::CheckOnly => Output::PatchedEnvs,
+    };
+    let mut runs = cx.pass(first, sink, &mut bundles, &d);
+    let mut report = merged(&d, &cx, &runs);
+    let denied = |r: &Diagnostics| r.has_errors() || (opts.deny_warnings && r.count(Severity::Warning) > 0);
+    if passes == Passes::CheckFirst && !denied(&report) {
+        // The first pass was clean: the second one validates the same texts the same way and
+        // emits. Its diagnostics (warnings only) replace the first pass's copies.
+        bundles.by_name.clear();
+        runs = cx.pass(Output::Everything, sink, &mut bundles, &d);
+        report = merged(&d, &cx, &runs);
+    }
+    let emitted = passes != Passes::CheckOnly && !report.has_errors() && !(passes == Passes::CheckFirst && denied(&report));
+    if emitted {
+        sink.put(MARKER.into(), MARKER_TEXT.as_bytes().to_vec());
+        let registry = project.defaults.registry.clone().unwrap_or_default();
+        for (b, _) in bundles.by_name.values() {
+            sink.put(format!("out/images/{}/Dockerfile", b.name), b.dockerfile.clone().into_bytes());
+            sink.put(format!("out/images/{}/Dockerfile.dockerignore", b.name), b.dockerignore.clone().into_bytes());
+            sink.put(format!("out/images/{}/image.json", b.name), b.image_json(&registry).into_bytes());
+            if b.sql_runner {
+                sink.put(bundle::sql_runner_path(&b.name), bundle::SQL_RUNNER.as_bytes().to_vec());
             }
-        });
-        // An overlay may only name pipelines that exist.
-        if let Some(op) = &overlay_pipelines {
-            let names: Vec<String> = repo.pipelines.iter().map(|p| declared_name(&p.table, &p.stem)).collect();
-            for (k, e) in &op.entries {
-                if !names.contains(k) {
-                    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                    let mut diag = Diagnostic::error(format!("overlay names pipeline `{k}`, which does not exist"))
-                        .at(&e.key_loc)
-                        .label("no such pipeline");
-                    diag = match validate::read::suggest(k, &refs) {
-                        Some(s) => diag.help(format!("did you mean `{s}`?")),
-                        None => diag.help(format!("pipelines: {}", names.join(", "))),
-                    };
-                    d.push(diag);
+        }
+    }
+
+    let env_models: Vec<Env> = cx.envs.into_iter().map(|e| e.env).collect();
+    report.sort(&repo.sources);
+    c.diagnostics = report;
+    c.sources = repo.sources;
+    c.bundles = bundles.by_name.into_iter().map(|(k, (b, _))| (k, b)).collect();
+    c.project = Some(project);
+    let failed = c.diagnostics.has_errors();
+    for (e, run) in env_models.into_iter().zip(runs) {
+        c.envs.push(e);
+        if !failed {
+            c.pipelines.extend(run.pipelines);
+        }
+    }
+    c
+}
+
+/// Reads an env and checks that its overlay names only pipelines that exist.
+fn env_input<'a>(es: &'a EnvSource, repo: &Repo) -> EnvInput<'a> {
+    let mut d = Diagnostics::default();
+    let env = validate::project::env(es, &repo.sources, &mut d);
+    let overlay = es.table.as_ref().and_then(|t| t.get("pipelines")).and_then(|e| match &e.node.value {
+        Value::Table(t) => Some(t.clone()),
+        _ => {
+            d.push(Diagnostic::error("`pipelines` in an overlay must be a table of tables").at(&e.node.loc).label("expected [pipelines.<name>]"));
+            None
+        }
+    });
+    if let Some(op) = &overlay {
+        let names: Vec<&str> = repo.pipelines.iter().map(|p| p.name.as_str()).collect();
+        for (k, e) in &op.entries {
+            if !names.contains(&k.as_str()) {
+                let mut diag = Diagnostic::error(format!("overlay names pipeline `{k}`, which does not exist")).at(&e.key_loc).label("no such pipeline");
+                diag = match validate::read::suggest(k, &names) {
+                    Some(s) => diag.help(format!("did you mean `{s}`?")),
+                    None => diag.help(format!("pipelines: {}", names.join(", "))),
+                };
+                d.push(diag);
+            }
+        }
+    }
+    EnvInput { src: es, env, overlay, head: d }
+}
+
+/// Every diagnostic of a pass in one fixed order: the repository's, then each env's own and its
+/// pipelines' (env by env), then the bundles', then — only when all of those are clean — what
+/// rendering and patching found.
+fn merged(global: &Diagnostics, cx: &Ctx, runs: &[EnvRun]) -> Diagnostics {
+    let mut d = global.clone();
+    for (e, r) in cx.envs.iter().zip(runs) {
+        d.extend(e.head.clone());
+        d.extend(r.validation.clone());
+        d.extend(r.summary.clone());
+    }
+    for r in runs {
+        d.extend(r.bundles.clone());
+    }
+    if !d.has_errors() {
+        for r in runs {
+            d.extend(r.render.clone());
+        }
+    }
+    d
+}
+
+impl Ctx<'_> {
+    /// One pass over every pipeline, batch by batch. `before`: the diagnostics found before the
+    /// pass. Rendering stops at the first error (its output would be dropped anyway); validation
+    /// goes on, so that every problem is reported.
+    fn pass(&self, out: Output, sink: &dyn Sink, bundles: &mut Bundles, before: &Diagnostics) -> Vec<EnvRun> {
+        let mut runs: Vec<EnvRun> = self.envs.iter().map(|e| self.start(e)).collect();
+        let mut failed = before.has_errors() || self.envs.iter().any(|e| e.head.has_errors());
+        for batch in self.repo.pipelines.chunks(self.batch) {
+            let tables: Vec<Table> = batch.par_iter().map(|ps| self.repo.pipeline_table(ps)).collect();
+            for (e, run) in self.envs.iter().zip(runs.iter_mut()) {
+                let models = self.validate_batch(e, run, batch, &tables);
+                let images: Vec<Option<String>> = models.iter().map(|p| self.image(e, p, run, bundles)).collect();
+                failed = failed || run.validation.has_errors() || run.bundles.has_errors();
+                let wanted = out == Output::Everything || run.patches.is_some();
+                if wanted && !failed {
+                    self.render_batch(e, run, &models, &images, out, sink);
+                    failed |= run.render.has_errors();
+                }
+                if self.keep_pipelines {
+                    run.pipelines.extend(models);
                 }
             }
         }
-        let mut pipelines = vec![];
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        // Pipelines validate independently (both cores), each into its own diagnostics, merged
-        // in file order so the report does not depend on scheduling.
-        let checked: Vec<(Option<Pipeline>, Diagnostics)> = repo
-            .pipelines
+        for (e, run) in self.envs.iter().zip(runs.iter_mut()) {
+            validate::capacity::check(self.project, &e.env, std::mem::take(&mut run.usage), &mut run.summary);
+            failed = failed || run.summary.has_errors();
+        }
+        if failed {
+            return runs;
+        }
+        for (e, run) in self.envs.iter().zip(runs.iter_mut()) {
+            if let Some(ps) = run.patches.take() {
+                ps.finish(&mut run.render);
+            }
+            if out == Output::Everything {
+                self.finish_env(e, run, sink);
+            }
+        }
+        runs
+    }
+
+    fn start(&self, e: &EnvInput) -> EnvRun {
+        let mut run = EnvRun::default();
+        if let (Some(t), Some(file)) = (e.src.table.as_ref(), &e.env.file) {
+            // Every pass reads the patches afresh; a malformed one is reported with the env's own
+            // diagnostics (the report of a pass replaces the previous one's).
+            run.patches = Some(patch::PatchSet::prepare(self.root, &format!("overlays/{}", e.env.name), file, t, &mut run.validation));
+            if run.patches.as_ref().is_some_and(patch::PatchSet::is_empty) {
+                run.patches = None;
+            }
+        }
+        run.header_sources.insert(self.project_path.to_string());
+        run.header_sources.extend(e.env.file.clone());
+        run
+    }
+
+    /// Validates a batch of pipelines (both cores) for one env; the diagnostics go in file
+    /// order, so the report does not depend on scheduling.
+    fn validate_batch(&self, e: &EnvInput, run: &mut EnvRun, batch: &[spec::PipelineSource], tables: &[Table]) -> Vec<Pipeline> {
+        let checked: Vec<(Option<Pipeline>, Diagnostics)> = batch
             .par_iter()
-            .map(|ps| {
+            .zip(tables)
+            .map(|(ps, table)| {
                 let mut d = Diagnostics::default();
-                let name = declared_name(&ps.table, &ps.stem);
-                let mut table = ps.table.clone();
-                let mut sources: Vec<String> = ps.chain.iter().map(|f| repo.sources.path(*f).to_string()).collect();
-                if let Some(entry) = overlay_pipelines.as_ref().and_then(|op| op.get(&name)) {
+                let mut sources: Vec<String> = ps.chain.iter().map(|f| self.repo.sources.path(*f).to_string()).collect();
+                let mut table = Cow::Borrowed(table);
+                if let Some(entry) = e.overlay.as_ref().and_then(|op| op.get(&ps.name)) {
                     match &entry.node.value {
                         Value::Table(o) => {
-                            table.merge(o);
-                            sources.extend(env.file.clone());
+                            table.to_mut().merge(o);
+                            sources.extend(e.env.file.clone());
                         }
                         other => d.push(
-                            Diagnostic::error(format!("`pipelines.{name}` must be a table, found {}", other.type_name()))
+                            Diagnostic::error(format!("`pipelines.{}` must be a table, found {}", ps.name, other.type_name()))
                                 .at(&entry.node.loc)
                                 .label("expected a table"),
                         ),
                     }
                 }
-                let cx = validate::pipeline::Ctx { project: &project, env: &env, root, sources, stem: &ps.stem, cache: &cache };
+                let cx = validate::pipeline::Ctx { project: self.project, env: &e.env, root: self.root, sources, stem: &ps.stem, cache: &self.cache };
                 (validate::pipeline::pipeline(&table, &cx, &mut d), d)
             })
             .collect();
-        for (ps, (p, pd)) in repo.pipelines.iter().zip(checked) {
-            d.extend(pd);
+        let mut models = vec![];
+        for (ps, (p, pd)) in batch.iter().zip(checked) {
+            run.validation.extend(pd);
             let Some(p) = p else { continue };
-            let file = repo.sources.path(ps.file).to_string();
-            if let Some(other) = seen.insert(p.name.clone(), file.clone()) {
-                d.push(
+            let file = self.repo.sources.path(ps.file).to_string();
+            if let Some(other) = run.seen.get(&p.name) {
+                run.validation.push(
                     Diagnostic::error(format!("two pipelines are named `{}`: {other} and {file}", p.name))
                         .help("pipeline names must be unique: rename one file or set `name`"),
                 );
                 continue;
             }
-            pipelines.push(p);
+            run.seen.insert(p.name.clone(), file);
+            models.push(p);
         }
-        validate::capacity::check(&project, &env, &pipelines, &mut d);
-        validate::delivery::check(&project, &pipelines, &mut d);
-        per_env.push((env, pipelines));
+        run.usage.extend(models.iter().map(validate::capacity::usage));
+        validate::delivery::check(self.project, &models, &mut run.summary);
+        run.fields.extend(delivery::runtime_fields(&models));
+        models
     }
 
-    // Bundles: one image per bundle name, the same in every pipeline and environment.
-    let mut bundles: BTreeMap<String, (Bundle, String)> = BTreeMap::new();
-    let mut images: BTreeMap<(String, String), String> = BTreeMap::new();
-    let mut built_bundles: std::collections::HashMap<String, Bundle> = std::collections::HashMap::new();
-    for (env, pipelines) in &per_env {
-        for p in pipelines {
-            if let Some(img) = &p.flink.image {
-                images.insert((env.name.clone(), p.name.clone()), img.clone());
-                continue;
-            }
-            // Pipelines sharing a bundle usually share every input: build each distinct one once.
-            let key = bundle::inputs_key(p);
-            let built = match built_bundles.get(&key) {
-                Some(b) => Ok(b.clone()),
-                None => bundle::build(root, p).inspect(|b| {
-                    built_bundles.insert(key, b.clone());
-                }),
-            };
-            let b = match built {
-                Ok(b) => b,
-                Err(e) => {
-                    d.push(Diagnostic::error(format!("cannot read the job files of pipeline `{}`: {e}", p.name)));
-                    continue;
+    /// The image a pipeline runs: `flink.image`, or its bundle's reference (building the bundle
+    /// spec, and checking that every pipeline of that bundle builds it the same way).
+    fn image(&self, e: &EnvInput, p: &Pipeline, run: &mut EnvRun, bundles: &mut Bundles) -> Option<String> {
+        if let Some(img) = &p.flink.image {
+            return Some(img.clone());
+        }
+        let key = bundle::inputs_key(p);
+        if !bundles.built.contains_key(&key) {
+            match bundle::build(self.root, p) {
+                Ok(b) => {
+                    bundles.built.insert(key.clone(), b);
                 }
-            };
-            let who = format!("pipeline `{}` in env `{}`", p.name, env.name);
-            match bundles.get(&b.name) {
-                Some((existing, first)) => {
-                    if let Some(diff) = existing.difference(&b) {
-                        d.push(
-                            Diagnostic::error(format!("bundle `{}` is built differently by {first} and by {who}: {diff}", b.name))
-                                .note("an image is built once and promoted through every environment, so everything it contains must agree")
-                                .help(format!("give one of them its own `job.bundle` (e.g. `bundle = \"{}-{}\"`)", p.name, env.name)),
-                        );
-                    }
-                }
-                None => {
-                    bundles.insert(b.name.clone(), (b.clone(), who));
+                Err(err) => {
+                    run.bundles.push(Diagnostic::error(format!("cannot read the job files of pipeline `{}`: {err}", p.name)));
+                    return None;
                 }
             }
-            match &project.defaults.registry {
-                Some(r) => {
-                    images.insert((env.name.clone(), p.name.clone()), b.reference(r));
+        }
+        let b = &bundles.built[&key];
+        let who = || format!("pipeline `{}` in env `{}`", p.name, e.env.name);
+        match bundles.by_name.get(&b.name) {
+            Some((existing, first)) => {
+                if let Some(diff) = existing.difference(b) {
+                    run.bundles.push(
+                        Diagnostic::error(format!("bundle `{}` is built differently by {first} and by {}: {diff}", b.name, who()))
+                            .note("an image is built once and promoted through every environment, so everything it contains must agree")
+                            .help(format!("give one of them its own `job.bundle` (e.g. `bundle = \"{}-{}\"`)", p.name, e.env.name)),
+                    );
                 }
-                None => d.push(
+            }
+            None => {
+                bundles.by_name.insert(b.name.clone(), (b.clone(), who()));
+            }
+        }
+        match &self.project.defaults.registry {
+            Some(r) => Some(b.reference(r)),
+            None => {
+                run.bundles.push(
                     Diagnostic::error(format!("`defaults.registry` is required: pipeline `{}` needs a bundle image", p.name))
                         .help("add `registry = \"registry.example.com/team\"` under [defaults] in flinkops.toml, or set `flink.image`"),
-                ),
+                );
+                None
             }
         }
     }
 
-    // Render every env and apply its overlay's patches before deciding: patches can fail too.
-    // Pipelines are rendered, patched and emitted in batches, so only one batch of objects is in
-    // memory at a time (the bytes are kept; nothing is written while there may be errors).
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    if !d.has_errors() {
-        for (env, pipelines) in &per_env {
-            let src = env_sources.iter().find(|e| e.name == env.name);
-            let mut patches = match (src.and_then(|e| e.table.as_ref()), &env.file) {
-                (Some(t), Some(file)) => Some(patch::PatchSet::prepare(root, &format!("overlays/{}", env.name), file, t, &mut d)),
-                _ => None,
-            };
-            let mut env_files = vec![];
-            let mut namespaces: BTreeSet<String> = BTreeSet::new();
-            let mut header_sources: BTreeSet<String> = BTreeSet::new();
-            header_sources.insert(project_path.clone());
-            header_sources.extend(env.file.clone());
-            let mut emit_batch = |resources: &[Resource], files: &mut BTreeMap<String, Vec<u8>>| {
-                let emitted: Vec<(String, Vec<u8>)> = resources.par_iter().map(|r| (r.file_name(), emit::resource(r).into_bytes())).collect();
-                for r in resources {
-                    header_sources.extend(r.sources.iter().cloned());
-                }
-                for (rel, bytes) in emitted {
-                    files.insert(format!("out/{}/{rel}", env.name), bytes);
-                    env_files.push(rel);
-                }
-            };
-            for batch in pipelines.chunks(RENDER_BATCH) {
-                // Pipelines render independently: both cores, order kept.
-                let mut resources: Vec<Resource> = batch
-                    .par_iter()
-                    .flat_map_iter(|p| render::pipeline(&project, p, &images[&(env.name.clone(), p.name.clone())]))
-                    .collect();
-                if let Some(ps) = &mut patches {
-                    ps.apply(&mut resources, &mut d);
-                }
-                namespaces.extend(resources.iter().filter_map(|r| r.namespace.clone()));
-                emit_batch(&resources, &mut files);
-            }
-            if let Some(ps) = patches {
-                ps.finish(&mut d);
-            }
-            emit_batch(&delivery::namespaces(&project, env, &namespaces, &project_path), &mut files);
-            let header: Vec<String> = header_sources.into_iter().collect();
-            files.insert(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&env_files, &header).into_bytes());
-            let gitops = match project.delivery.tool {
-                DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(&project, env, &namespaces, pipelines, &project_path))),
-                DeliveryTool::Flux => Some(("flux", delivery::flux(&project, env, &namespaces, pipelines, &project_path))),
-                DeliveryTool::None => None,
-            };
-            if let Some((dir, r)) = gitops {
-                files.insert(format!("out/{dir}/{}.yaml", env.name), emit::resource(&r).into_bytes());
-            }
+    /// Renders and patches a batch for one env (both cores, order kept) and, for
+    /// [`Output::Everything`], emits it.
+    fn render_batch(&self, e: &EnvInput, run: &mut EnvRun, models: &[Pipeline], images: &[Option<String>], out: Output, sink: &dyn Sink) {
+        let mut resources: Vec<Resource> = models
+            .par_iter()
+            .zip(images)
+            .flat_map_iter(|(p, img)| render::pipeline(self.project, p, img.as_deref().unwrap_or_default()))
+            .collect();
+        if let Some(ps) = &mut run.patches {
+            ps.apply(&mut resources, &mut run.render);
+        }
+        run.namespaces.extend(resources.iter().filter_map(|r| r.namespace.clone()));
+        if out == Output::Everything {
+            emit_resources(&e.env.name, resources, run, sink);
         }
     }
 
-    d.sort(&repo.sources);
-    c.diagnostics = d;
-    c.sources = repo.sources;
-    c.bundles = bundles.into_iter().map(|(k, (b, _))| (k, b)).collect();
-    if c.diagnostics.has_errors() {
-        c.project = Some(project);
-        c.envs = per_env.into_iter().map(|(e, _)| e).collect();
-        return c;
-    }
-
-    files.insert(MARKER.into(), MARKER_TEXT.as_bytes().to_vec());
-    let registry = project.defaults.registry.clone().unwrap_or_default();
-    for b in c.bundles.values() {
-        files.insert(format!("out/images/{}/Dockerfile", b.name), b.dockerfile.clone().into_bytes());
-        files.insert(format!("out/images/{}/Dockerfile.dockerignore", b.name), b.dockerignore.clone().into_bytes());
-        files.insert(format!("out/images/{}/image.json", b.name), b.image_json(&registry).into_bytes());
-        if b.sql_runner {
-            files.insert(bundle::sql_runner_path(&b.name), bundle::SQL_RUNNER.as_bytes().to_vec());
+    /// The env's files that need all its pipelines: Flux namespaces, the kustomization and the
+    /// Argo CD Application or Flux Kustomization.
+    fn finish_env(&self, e: &EnvInput, run: &mut EnvRun, sink: &dyn Sink) {
+        let env = &e.env;
+        emit_resources(&env.name, delivery::namespaces(self.project, env, &run.namespaces, self.project_path), run, sink);
+        let header: Vec<String> = run.header_sources.iter().cloned().collect();
+        sink.put(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&run.files, &header).into_bytes());
+        run.fields.sort();
+        let gitops = match self.project.delivery.tool {
+            DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(self.project, env, &run.namespaces, &run.fields, self.project_path))),
+            DeliveryTool::Flux => Some(("flux", delivery::flux(self.project, env, &run.namespaces, &run.fields, self.project_path))),
+            DeliveryTool::None => None,
+        };
+        if let Some((dir, r)) = gitops {
+            sink.put(format!("out/{dir}/{}.yaml", env.name), emit::resource(&r).into_bytes());
         }
     }
-    c.files = files;
-    c.project = Some(project);
-    for (e, ps) in per_env {
-        c.envs.push(e);
-        c.pipelines.extend(ps);
+}
+
+/// Emits objects of one env (both cores) into the sink and notes their files and sources for
+/// the env's kustomization. The objects are consumed — and so freed — on the worker threads.
+fn emit_resources(env: &str, resources: Vec<Resource>, run: &mut EnvRun, sink: &dyn Sink) {
+    for r in &resources {
+        run.header_sources.extend(r.sources.iter().cloned());
     }
-    c
+    let files: Vec<String> = resources
+        .into_par_iter()
+        .map(|r| {
+            let rel = r.file_name();
+            sink.put(format!("out/{env}/{rel}"), emit::resource(&r).into_bytes());
+            rel
+        })
+        .collect();
+    run.files.extend(files);
 }

@@ -239,13 +239,7 @@ pub fn locate(root: &Path, req: &Request) -> Result<Target, Day2Error> {
     let mut known: Vec<(String, String, String)> = repo
         .pipelines
         .iter()
-        .map(|p| {
-            let name = match p.table.get("name").map(|e| &e.node.value) {
-                Some(spec::Value::String(s)) => s.clone(),
-                _ => p.stem.clone(),
-            };
-            (name, p.stem.clone(), repo.sources.path(p.file).to_string())
-        })
+        .map(|p| (p.name.clone(), p.stem.clone(), repo.sources.path(p.file).to_string()))
         .collect();
     if let Ok(rd) = std::fs::read_dir(root.join("pipelines")) {
         let mut unparsed = vec![];

@@ -550,13 +550,9 @@ impl Layers {
     fn load(root: &Path, p: &Pipeline) -> Layers {
         let mut d = Diagnostics::default();
         let repo = spec::load(root, &mut d);
-        let declared = |t: &Table, stem: &str| match t.get("name").map(|e| &e.node.value) {
-            Some(Value::String(s)) => s.clone(),
-            _ => stem.to_string(),
-        };
-        let ps = repo.pipelines.iter().find(|ps| declared(&ps.table, &ps.stem) == p.name);
+        let ps = repo.pipelines.iter().find(|ps| ps.name == p.name);
         let es = repo.envs.iter().find(|e| e.name == p.env);
-        let mut merged = ps.map(|ps| ps.table.clone());
+        let mut merged = ps.map(|ps| repo.pipeline_table(ps));
         let over = es.and_then(|e| e.table.as_ref()).and_then(|t| get_path(t, &["pipelines", &p.name]));
         if let (Some(m), Some(over)) = (merged.as_mut(), over)
             && let Value::Table(o) = &over.node.value

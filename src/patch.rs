@@ -156,45 +156,70 @@ impl PatchSet {
         PatchSet { overlay_file: overlay_file.to_string(), patches }
     }
 
-    /// Applies every patch, in order, to the objects of a batch.
+    /// Whether the overlay has no (well-formed) patch at all.
+    pub fn is_empty(&self) -> bool {
+        self.patches.is_empty()
+    }
+
+    /// Applies every patch, in order, to the objects of a batch (both cores: each object is
+    /// patched on its own).
     pub fn apply(&mut self, resources: &mut [Resource], d: &mut Diagnostics) {
-        for p in &mut self.patches {
-            for r in resources.iter_mut().filter(|r| p.target.matches(r)) {
-                p.matched += 1;
-                let before = identity(&r.body);
-                // In place: json-patch leaves the document unchanged when an operation fails.
-                let doc = &mut r.body;
-                let result = match &p.action {
-                    Action::Json(ops) => json_patch::patch(doc, ops).map_err(|e| (e.operation, e.path.to_string(), e.kind.to_string())),
-                    Action::Merge(m) => {
-                        json_patch::merge(doc, m);
-                        Ok(())
-                    }
-                };
-                if let Err((op, pointer, why)) = result {
-                    d.push(
-                        Diagnostic::error(format!("{}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", p.label, r.kind, r.name))
-                            .at(&p.at)
-                            .label("this patch")
-                            .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
-                    );
-                    continue;
-                }
-                if identity(doc) != before {
-                    d.push(
-                        Diagnostic::error(format!("{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", p.label, r.kind, r.name))
-                            .at(&p.at)
-                            .label("identity fields cannot be patched")
-                            .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
-                    );
-                    continue;
-                }
-                if !r.sources.contains(&self.overlay_file) {
-                    r.sources.push(self.overlay_file.clone());
-                    r.sources.sort();
-                }
+        use rayon::prelude::*;
+        let results: Vec<(Vec<usize>, Vec<Diagnostic>)> = resources.par_iter_mut().map(|r| self.apply_one(r)).collect();
+        // Diagnostics in object order; `Diagnostics::sort` orders them by patch.
+        for (matched, diags) in results {
+            for i in matched {
+                self.patches[i].matched += 1;
+            }
+            for x in diags {
+                d.push(x);
             }
         }
+    }
+
+    /// Applies every matching patch to one object: which patches matched, and what failed.
+    fn apply_one(&self, r: &mut Resource) -> (Vec<usize>, Vec<Diagnostic>) {
+        let (mut matched, mut diags) = (vec![], vec![]);
+        for (i, p) in self.patches.iter().enumerate() {
+            // Matched against the object as the earlier patches left it.
+            if !p.target.matches(r) {
+                continue;
+            }
+            matched.push(i);
+            let before = identity(&r.body);
+            // In place: json-patch leaves the document unchanged when an operation fails.
+            let doc = &mut r.body;
+            let result = match &p.action {
+                Action::Json(ops) => json_patch::patch(doc, ops).map_err(|e| (e.operation, e.path.to_string(), e.kind.to_string())),
+                Action::Merge(m) => {
+                    json_patch::merge(doc, m);
+                    Ok(())
+                }
+            };
+            if let Err((op, pointer, why)) = result {
+                diags.push(
+                    Diagnostic::error(format!("{}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", p.label, r.kind, r.name))
+                        .at(&p.at)
+                        .label("this patch")
+                        .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
+                );
+                continue;
+            }
+            if identity(doc) != before {
+                diags.push(
+                    Diagnostic::error(format!("{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", p.label, r.kind, r.name))
+                        .at(&p.at)
+                        .label("identity fields cannot be patched")
+                        .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
+                );
+                continue;
+            }
+            if !r.sources.contains(&self.overlay_file) {
+                r.sources.push(self.overlay_file.clone());
+                r.sources.sort();
+            }
+        }
+        (matched, diags)
     }
 
     /// Reports every patch that matched no object in the whole env.

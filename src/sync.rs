@@ -1,16 +1,21 @@
 //! Diff/prune phase: the rendered tree against `out/` on disk.
 //!
-//! In: the expected files (repository-relative path → bytes) and the scope this run owns. Out:
-//! the list of [`Change`]s (added, modified, removed), unified diffs of them, and — for
-//! `generate` — the writes: files are written only when their bytes change, and stray files
-//! inside the scope are pruned. `check` compares the complete expected tree byte for byte, so a
-//! run interrupted at any point — even in the middle of a file — leaves a tree that `check`
-//! rejects until the next `generate` completes it. (A temporary file and a rename per file would
-//! add nothing to that guarantee and cost 2.5× the writing time on ext4; nothing reads `out/`
-//! concurrently: Argo CD and Flux read the committed tree from git.)
+//! In: the files of the run, handed over one by one as the compiler emits them (a [`Sink`]), and
+//! the scope the run owns. Out: the list of [`Change`]s (added, modified, removed), unified diffs
+//! of them, and — for `generate` — the writes. [`Disk`] compares each file with `out/` the moment
+//! it arrives, so a run keeps only what differs, never the whole tree: files are written only
+//! when their bytes change, and stray files inside the scope are pruned at the end. `check`
+//! compares the complete expected tree byte for byte, so a run interrupted at any point — even in
+//! the middle of a file — leaves a tree that `check` rejects until the next `generate` completes
+//! it. (A temporary file and a rename per file would add nothing to that guarantee and cost 2.5×
+//! the writing time on ext4; nothing reads `out/` concurrently: Argo CD and Flux read the
+//! committed tree from git.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// The marker that says `out/` belongs to flinkops.
 pub const MARKER: &str = "out/.flinkops";
@@ -65,14 +70,14 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     move |source| SyncError::Io { action, path: path.display().to_string(), source }
 }
 
-/// Every file under `out/` (hidden ones included), repository-relative, sorted.
+/// Every file under `out/` (hidden ones included), repository-relative, in no fixed order.
 fn existing_files(root: &Path) -> Result<Vec<String>, SyncError> {
     let out = root.join("out");
     if !out.exists() {
         return Ok(vec![]);
     }
     let mut files = vec![];
-    for e in walkdir::WalkDir::new(&out).sort_by_file_name() {
+    for e in walkdir::WalkDir::new(&out) {
         let e = e.map_err(|e| SyncError::Io { action: "read", path: out.display().to_string(), source: e.into() })?;
         if e.file_type().is_dir() {
             continue;
@@ -83,38 +88,215 @@ fn existing_files(root: &Path) -> Result<Vec<String>, SyncError> {
     Ok(files)
 }
 
-/// Compares the expected tree with `out/`. Files outside `scope` that are not expected are
-/// left alone.
+/// Compares an expected tree held in memory with `out/`. Files outside `scope` that are not
+/// expected are left alone.
 pub fn plan(root: &Path, expected: &BTreeMap<String, Vec<u8>>, scope: &Scope) -> Result<Vec<Change>, SyncError> {
     use rayon::prelude::*;
-    // One walk tells which files exist, so missing ones cost no failed open; the reads and
-    // comparisons then run on both cores.
-    let existing: std::collections::BTreeSet<String> = existing_files(root)?.into_iter().collect();
-    let compared: Vec<Result<Option<Change>, SyncError>> = expected
-        .par_iter()
-        .map(|(path, new)| {
-            if !existing.contains(path) {
-                return Ok(Some(Change { path: path.clone(), status: Status::Added, old: None, new: Some(new.clone()) }));
-            }
-            match std::fs::read(root.join(path)) {
-                Ok(old) if &old == new => Ok(None),
-                Ok(old) => Ok(Some(Change { path: path.clone(), status: Status::Modified, old: Some(old), new: Some(new.clone()) })),
-                Err(e) => Err(SyncError::Io { action: "read", path: path.clone(), source: e }),
-            }
+    let sink = Disk::compare(root)?;
+    expected.par_iter().for_each(|(path, bytes)| sink.put(path.clone(), bytes.clone()));
+    Ok(sink.finish(scope)?.changes)
+}
+
+/// Where the compiler hands each file of `out/` the moment it is emitted. Called from several
+/// threads at once, in no fixed order; a file is handed over once.
+pub trait Sink: Sync {
+    /// One file: repository-relative path and its bytes.
+    fn put(&self, path: String, bytes: Vec<u8>);
+}
+
+/// Keeps every file in memory (tests, `init`, day-2 commands).
+#[derive(Debug, Default)]
+pub struct Memory(Mutex<BTreeMap<String, Vec<u8>>>);
+
+impl Memory {
+    pub fn into_files(self) -> BTreeMap<String, Vec<u8>> {
+        self.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Sink for Memory {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path, bytes);
+    }
+}
+
+/// Drops every file: for runs that only want the diagnostics (`validate`, `images`).
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn put(&self, _: String, _: Vec<u8>) {}
+}
+
+/// What a [`Disk`] sink found (and, writing, did).
+#[derive(Debug)]
+pub struct Outcome {
+    /// Sorted by path. A writing sink keeps no bytes in them.
+    pub changes: Vec<Change>,
+    /// How many files the run produced.
+    pub files: usize,
+}
+
+/// Compares each file with `out/` as it arrives and keeps only the ones that differ — with their
+/// old and new bytes ([`Disk::compare`], for `check` and `diff`) — or writes them
+/// ([`Disk::write`], for `generate`: a writer thread creates the folders and writes the files
+/// one after another while both cores go on rendering; parallel creates in one folder would only
+/// contend on the folder's lock). Memory holds the differences, not the tree.
+#[derive(Debug)]
+pub struct Disk {
+    root: PathBuf,
+    /// Whether `out/` existed when the run started: if not, no file needs reading.
+    out_exists: bool,
+    /// May this run write into `out/` (it carries the marker, or holds no file)?
+    owned: bool,
+    /// Lists the files under `out/` while the compiler works: what the run did not produce is
+    /// stray.
+    walk: JoinHandle<Result<Vec<String>, SyncError>>,
+    produced: Mutex<HashSet<String>>,
+    writer: Option<Writer>,
+    changes: Mutex<Vec<Change>>,
+    error: Mutex<Option<SyncError>>,
+}
+
+#[derive(Debug)]
+struct Writer {
+    tx: SyncSender<(String, Vec<u8>)>,
+    thread: JoinHandle<Result<(), SyncError>>,
+}
+
+/// Files queued for the writer thread: bounds the bytes waiting in memory.
+const WRITE_QUEUE: usize = 512;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking thread cannot leave these collections half-updated in a way that matters: the
+    // run fails anyway.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Disk {
+    /// A sink that only compares.
+    pub fn compare(root: &Path) -> Result<Disk, SyncError> {
+        Disk::new(root, false)
+    }
+
+    /// A sink that writes every file that differs; it refuses (`SyncError::NotOwned`) to write
+    /// into an `out/` that holds files but no marker (see [`check_owned`]).
+    pub fn write(root: &Path) -> Result<Disk, SyncError> {
+        Disk::new(root, true)
+    }
+
+    fn new(root: &Path, write: bool) -> Result<Disk, SyncError> {
+        let out_exists = root.join("out").exists();
+        let owned = check_owned(root).is_ok();
+        let walk = {
+            let root = root.to_path_buf();
+            std::thread::spawn(move || existing_files(&root))
+        };
+        let writer = write.then(|| {
+            let (tx, rx) = sync_channel(WRITE_QUEUE);
+            let root = root.to_path_buf();
+            Writer { tx, thread: std::thread::spawn(move || write_all(&root, rx)) }
+        });
+        Ok(Disk {
+            root: root.to_path_buf(),
+            out_exists,
+            owned,
+            walk,
+            produced: Mutex::new(HashSet::new()),
+            writer,
+            changes: Mutex::new(vec![]),
+            error: Mutex::new(None),
         })
-        .collect();
-    let mut changes = vec![];
-    for c in compared {
-        changes.extend(c?);
     }
-    for path in existing {
-        if !expected.contains_key(&path) && scope.owns(&path) {
-            let old = std::fs::read(root.join(&path)).map_err(io("read", Path::new(&path)))?;
-            changes.push(Change { path, status: Status::Removed, old: Some(old), new: None });
+
+    fn fail(&self, e: SyncError) {
+        lock(&self.error).get_or_insert(e);
+    }
+
+    /// Waits for the writes, then finds (and, writing, prunes) the stray files inside `scope`.
+    pub fn finish(self, scope: &Scope) -> Result<Outcome, SyncError> {
+        let Disk { root, walk, produced, writer, changes, error, .. } = self;
+        let thread_died = |what: &str| SyncError::Io { action: "list", path: "out/".into(), source: std::io::Error::other(format!("the {what} thread panicked")) };
+        let writing = writer.is_some();
+        if let Some(w) = writer {
+            drop(w.tx);
+            w.thread.join().map_err(|_| thread_died("writer"))??;
         }
+        let existing = walk.join().map_err(|_| thread_died("listing"))??;
+        if let Some(e) = error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            return Err(e);
+        }
+        let produced = produced.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut changes = changes.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for path in existing.into_iter().filter(|p| !produced.contains(p) && scope.owns(p)) {
+            let full = root.join(&path);
+            if writing {
+                remove_with_empty_parents(&root, &full)?;
+                changes.push(Change { path, status: Status::Removed, old: None, new: None });
+            } else {
+                let old = std::fs::read(&full).map_err(io("read", &full))?;
+                changes.push(Change { path, status: Status::Removed, old: Some(old), new: None });
+            }
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Outcome { changes, files: produced.len() })
     }
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(changes)
+}
+
+impl Sink for Disk {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        lock(&self.produced).insert(path.clone());
+        let (status, old) = match self.out_exists.then(|| std::fs::read(self.root.join(&path))) {
+            None => (Status::Added, None),
+            Some(Ok(old)) if old == bytes => return,
+            Some(Ok(old)) => (Status::Modified, Some(old)),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => (Status::Added, None),
+            Some(Err(source)) => return self.fail(SyncError::Io { action: "read", path, source }),
+        };
+        let change = match &self.writer {
+            None => Change { path, status, old, new: Some(bytes) },
+            Some(w) => {
+                if !self.owned {
+                    return self.fail(SyncError::NotOwned);
+                }
+                let change = Change { path: path.clone(), status, old: None, new: None };
+                // A closed queue means the writer stopped on an error, which `finish` reports.
+                let _ = w.tx.send((path, bytes));
+                change
+            }
+        };
+        lock(&self.changes).push(change);
+    }
+}
+
+/// The writer thread: creates each folder once and writes the files in arrival order.
+fn write_all(root: &Path, rx: Receiver<(String, Vec<u8>)>) -> Result<(), SyncError> {
+    let mut dirs: HashSet<PathBuf> = HashSet::new();
+    for (path, bytes) in rx {
+        let full = root.join(&path);
+        if let Some(dir) = full.parent()
+            && !dirs.contains(dir)
+        {
+            std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+            dirs.insert(dir.to_path_buf());
+        }
+        std::fs::write(&full, &bytes).map_err(io("write", &full))?;
+    }
+    Ok(())
+}
+
+/// Deletes a file and the folders under `out/` it leaves empty.
+fn remove_with_empty_parents(root: &Path, full: &Path) -> Result<(), SyncError> {
+    std::fs::remove_file(full).map_err(io("remove", full))?;
+    let out = root.join("out");
+    let mut dir = full.parent();
+    while let Some(d) = dir {
+        if d == out || !d.starts_with(&out) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
 }
 
 /// Held for the duration of a run: `generate` takes it exclusively, `check` and `diff` shared.
@@ -146,12 +328,21 @@ pub fn check_owned(root: &Path) -> Result<(), SyncError> {
     if root.join(MARKER).is_file() {
         return Ok(());
     }
-    if existing_files(root)?.is_empty() { Ok(()) } else { Err(SyncError::NotOwned) }
+    let out = root.join("out");
+    for e in walkdir::WalkDir::new(&out) {
+        match e {
+            Ok(e) if !e.file_type().is_dir() => return Err(SyncError::NotOwned),
+            Ok(_) => {}
+            Err(e) if e.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) => return Ok(()),
+            Err(e) => return Err(SyncError::Io { action: "read", path: out.display().to_string(), source: e.into() }),
+        }
+    }
+    Ok(())
 }
 
 
-/// Applies the changes: writes added/modified files (atomically each), deletes removed ones and
-/// the folders they leave empty.
+/// Applies changes held in memory (from [`plan`]): writes added/modified files, deletes removed
+/// ones and the folders they leave empty.
 pub fn apply(root: &Path, changes: &[Change]) -> Result<(), SyncError> {
     // Each folder once, not once per file.
     let dirs: std::collections::BTreeSet<PathBuf> = changes
@@ -166,22 +357,8 @@ pub fn apply(root: &Path, changes: &[Change]) -> Result<(), SyncError> {
     for (full, bytes) in changes.iter().filter_map(|c| c.new.as_ref().map(|b| (root.join(&c.path), b))) {
         std::fs::write(&full, bytes).map_err(io("write", &full))?;
     }
-    for c in changes {
-        let full = root.join(&c.path);
-        match (&c.status, &c.new) {
-            (Status::Added | Status::Modified, Some(_)) => {}
-            _ => {
-                std::fs::remove_file(&full).map_err(io("remove", &full))?;
-                let out = root.join("out");
-                let mut dir = full.parent();
-                while let Some(d) = dir {
-                    if d == out || !d.starts_with(&out) || std::fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    dir = d.parent();
-                }
-            }
-        }
+    for c in changes.iter().filter(|c| c.new.is_none()) {
+        remove_with_empty_parents(root, &root.join(&c.path))?;
     }
     Ok(())
 }

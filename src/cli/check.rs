@@ -1,6 +1,7 @@
 //! `flinkops check`: render in memory and fail (exit 1) with a unified diff when `out/` differs.
 
 use super::{Exit, Global, sync_error};
+use flinkops::compile::Passes;
 use flinkops::sync::{self, Status};
 
 /// Render in memory; exit 1 and print a unified diff if out/ differs
@@ -14,10 +15,13 @@ pub struct Args {
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
     let _lock = sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
-    let (root, c) = g.compile(&args.envs)?;
-    let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
+    // Each file is compared with out/ as it is emitted; only the differences are kept.
+    let sink = sync::Disk::compare(&g.root()?).map_err(sync_error)?;
+    let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
+    let done = sink.finish(&c.scope).map_err(sync_error)?;
+    let changes = done.changes;
     if changes.is_empty() {
-        g.info(format!("out/ is up to date ({} files)", c.files.len()));
+        g.info(format!("out/ is up to date ({} files)", done.files));
         return Ok(());
     }
     for ch in &changes {

@@ -119,7 +119,7 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
 
     // The repository as it is: the values in effect, and whether it compiles at all.
     // Its warnings are shown once, after the edit; they only stop the command here when denied.
-    let before = compile::compile(&root, &Options { envs: envs.clone() });
+    let before = compile::compile(&root, &Options { envs: envs.clone(), ..Default::default() });
     let warnings = before.diagnostics.count(diag::Severity::Warning);
     if before.has_errors() || (g.deny_warnings && warnings > 0) {
         let shown = diag::Diagnostics {

@@ -8,6 +8,7 @@
 use serde_json::json;
 
 use super::{Exit, Global, sync_error};
+use flinkops::compile::Passes;
 use flinkops::sync::{self, Change, Status};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -92,8 +93,9 @@ fn markdown(changes: &[Change]) -> String {
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
     let _lock = sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
-    let (root, c) = g.compile(&args.envs)?;
-    let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
+    let sink = sync::Disk::compare(&g.root()?).map_err(sync_error)?;
+    let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
+    let changes = sink.finish(&c.scope).map_err(sync_error)?.changes;
     match args.format {
         Format::Text => {
             for ch in &changes {

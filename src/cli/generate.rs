@@ -1,6 +1,7 @@
 //! `flinkops generate`: render every pipeline for every (or the given) env into `out/`.
 
 use super::{Exit, Global, sync_error};
+use flinkops::compile::Passes;
 use flinkops::sync;
 
 /// Render every pipeline for every (or the given) environment into out/
@@ -14,19 +15,18 @@ pub struct Args {
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let root = g.root()?;
     let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(sync_error)?;
-    let (root, c) = g.compile(&args.envs)?;
-    sync::check_owned(&root).map_err(sync_error)?;
-    let changes = sync::plan(&root, &c.files, &c.scope).map_err(sync_error)?;
-    sync::apply(&root, &changes).map_err(sync_error)?;
-    let count = |s| changes.iter().filter(|x| x.status == s).count();
+    // Files are compared with out/ and written as they are emitted, in a second pass that only
+    // starts when the first found no error: an invalid repository leaves out/ untouched. A sink
+    // that is not finished (an error) prunes nothing.
+    let sink = sync::Disk::write(&root).map_err(sync_error)?;
+    let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::CheckFirst)?;
+    let done = sink.finish(&c.scope).map_err(sync_error)?;
+    let count = |s| done.changes.iter().filter(|x| x.status == s).count();
     let (added, modified, removed) = (count(sync::Status::Added), count(sync::Status::Modified), count(sync::Status::Removed));
-    if changes.is_empty() {
-        g.info(format!("out/ is up to date ({} files)", c.files.len()));
+    if done.changes.is_empty() {
+        g.info(format!("out/ is up to date ({} files)", done.files));
     } else {
-        g.info(format!(
-            "generated out/: {added} added, {modified} changed, {removed} removed, {} unchanged",
-            c.files.len() - added - modified
-        ));
+        g.info(format!("generated out/: {added} added, {modified} changed, {removed} removed, {} unchanged", done.files - added - modified));
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
-    let (_, c) = g.compile(&[])?;
+    let (_, c) = g.compile_into(&[], true, &flinkops::sync::Discard, flinkops::compile::Passes::CheckOnly)?;
     let registry = c.project.as_ref().and_then(|p| p.defaults.registry.clone()).unwrap_or_default();
     let images: Vec<serde_json::Value> = c
         .bundles

@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use flinkops::compile::{self, Compiled};
 use flinkops::diag::{self, Severity};
+use flinkops::sync::Sink;
 
 /// A GitOps compiler for Apache Flink on Kubernetes: pipeline TOML in, committed manifests out.
 #[derive(Debug, Parser)]
@@ -122,10 +123,24 @@ impl Global {
         })
     }
 
-    /// Compiles the repository and prints its diagnostics; `Err` when the run must stop.
+    /// Compiles the repository into memory and prints its diagnostics; `Err` when the run must
+    /// stop.
     fn compile(&self, envs: &[String]) -> Result<(PathBuf, Compiled), Exit> {
         let root = self.root()?;
-        let c = compile::compile(&root, &compile::Options { envs: envs.to_vec() });
+        let c = compile::compile(&root, &compile::Options { envs: envs.to_vec(), ..Default::default() });
+        self.report(root, c)
+    }
+
+    /// Compiles the repository, handing every file to `sink`, and prints its diagnostics; `Err`
+    /// when the run must stop (then what the sink received must be dropped).
+    fn compile_into(&self, envs: &[String], keep_pipelines: bool, sink: &dyn Sink, passes: compile::Passes) -> Result<(PathBuf, Compiled), Exit> {
+        let root = self.root()?;
+        let opts = compile::Options { envs: envs.to_vec(), keep_pipelines, deny_warnings: self.deny_warnings, ..Default::default() };
+        let c = compile::compile_into(&root, &opts, sink, passes);
+        self.report(root, c)
+    }
+
+    fn report(&self, root: PathBuf, c: Compiled) -> Result<(PathBuf, Compiled), Exit> {
         let shown: Vec<_> = c
             .diagnostics
             .items

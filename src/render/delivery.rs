@@ -1,6 +1,7 @@
 //! Render phase: the GitOps objects that apply `out/<env>/` (SPEC §10, §6.4).
 //!
-//! In: the project, one env and the namespaces of that env's rendered objects. Out: the Argo CD Application
+//! In: the project, one env, the namespaces of that env's rendered objects and the fields its
+//! pipelines leave to run-time controllers ([`runtime_fields`], gathered batch by batch). Out: the Argo CD Application
 //! (`out/argocd/<env>.yaml`) or Flux Kustomization (`out/flux/<env>.yaml`), with the
 //! ignore rules that keep Argo CD / Flux from resetting fields an HPA, KEDA or a scaling CronJob
 //! changes at run time; and, for Flux, a Namespace object per namespace the env uses.
@@ -22,7 +23,7 @@ pub struct RuntimeField {
     pub pointers: Vec<&'static str>,
 }
 
-/// The run-time-managed fields of the env's pipelines (SPEC §6.4).
+/// The run-time-managed fields of some of the env's pipelines (SPEC §6.4), sorted.
 pub fn runtime_fields(pipelines: &[Pipeline]) -> Vec<RuntimeField> {
     let mut out = vec![];
     for p in pipelines {
@@ -71,9 +72,9 @@ fn sources(project_file: &str, env: &Env) -> Vec<String> {
 
 /// The Argo CD Application for one env.
 /// `namespaces`: every namespace the env's objects live in.
-pub fn argocd(project: &Project, env: &Env, namespaces: &BTreeSet<String>, pipelines: &[Pipeline], project_file: &str) -> Resource {
+/// `fields`: the run-time-managed fields of all the env's pipelines, sorted.
+pub fn argocd(project: &Project, env: &Env, namespaces: &BTreeSet<String>, fields: &[RuntimeField], project_file: &str) -> Resource {
     let d = &project.delivery;
-    let fields = runtime_fields(pipelines);
     let mut sync_options = vec!["CreateNamespace=true", "ServerSideApply=true"];
     if !fields.is_empty() {
         sync_options.push("RespectIgnoreDifferences=true");
@@ -115,7 +116,8 @@ pub fn argocd(project: &Project, env: &Env, namespaces: &BTreeSet<String>, pipel
 
 /// The Flux Kustomization for one env.
 /// `namespaces`: every namespace the env's objects live in.
-pub fn flux(project: &Project, env: &Env, namespaces: &BTreeSet<String>, pipelines: &[Pipeline], project_file: &str) -> Resource {
+/// `fields`: the run-time-managed fields of all the env's pipelines, sorted.
+pub fn flux(project: &Project, env: &Env, namespaces: &BTreeSet<String>, fields: &[RuntimeField], project_file: &str) -> Resource {
     let d = &project.delivery;
     let mut spec = Map::new();
     spec.insert("interval".into(), json!(d.flux_interval));
@@ -126,7 +128,6 @@ pub fn flux(project: &Project, env: &Env, namespaces: &BTreeSet<String>, pipelin
         // Only safe when every object lives in that one namespace: it would move the others.
         spec.insert("targetNamespace".into(), json!(namespaces.iter().next().unwrap()));
     }
-    let fields = runtime_fields(pipelines);
     if !fields.is_empty() {
         let rules: Vec<Value> = fields
             .iter()

@@ -1,9 +1,12 @@
 //! Spec phase: reads a flinkops repository from disk into spanned TOML trees.
 //!
 //! In: the repository root. Out: a [`Repo`] holding every source file (for diagnostics and
-//! provenance), the project table of `flinkops.toml`, each pipeline's table with its `extends`
-//! chain already deep-merged (templates first, the pipeline file on top), and the environments
-//! found under `overlays/`. Nothing here knows what a key means; that is the validate phase.
+//! provenance), the project table of `flinkops.toml`, each pipeline's name and resolved `extends`
+//! chain, and the environments found under `overlays/`. A pipeline's merged table (templates
+//! first, the pipeline file on top) is rebuilt from the kept text on demand
+//! ([`Repo::pipeline_table`]): a monorepo's spanned trees would otherwise be the largest thing in
+//! memory, and the compiler only needs a batch of them at a time. Nothing here knows what a key
+//! means; that is the validate phase.
 
 pub mod value;
 
@@ -29,6 +32,28 @@ pub struct Repo {
     pub project_file: Option<FileId>,
     pub pipelines: Vec<PipelineSource>,
     pub envs: Vec<EnvSource>,
+    /// Every template some pipeline extends, parsed, its own `extends` removed.
+    templates: BTreeMap<FileId, Table>,
+}
+
+impl Repo {
+    /// The pipeline's table with its `extends` chain merged in, re-parsed from the text `load`
+    /// read (the same text, so the same tree). Parse problems were reported by `load`: a
+    /// pipeline is only listed when its file parsed.
+    pub fn pipeline_table(&self, ps: &PipelineSource) -> Table {
+        let mut ignored = Diagnostics::default();
+        let mut own = value::parse(ps.file, &self.sources.get(ps.file).text, &mut ignored).unwrap_or_else(|| Table::empty(Loc { file: ps.file, span: 0..0 }));
+        own.entries.shift_remove("extends");
+        let (_, templates) = ps.chain.split_last().expect("a chain ends with the pipeline file");
+        let mut layers = templates.iter().filter_map(|f| self.templates.get(f));
+        let Some(first) = layers.next() else { return own };
+        let mut merged = first.clone();
+        for t in layers.chain(std::iter::once(&own)) {
+            merged.merge(t);
+            merged.loc = t.loc.clone();
+        }
+        merged
+    }
 }
 
 /// One `pipelines/*.toml` file with its `extends` chain merged in.
@@ -37,9 +62,10 @@ pub struct PipelineSource {
     pub file: FileId,
     /// The file name without `.toml`: the pipeline's default name.
     pub stem: String,
-    /// Templates (outermost first) then the pipeline file, merged; `extends` removed.
-    pub table: Table,
-    /// The files merged into `table`: templates first, the pipeline file last.
+    /// The name the merged table declares (`name = …`), or the stem.
+    pub name: String,
+    /// The files merged into the pipeline's table: templates first (outermost first), the
+    /// pipeline file last.
     pub chain: Vec<FileId>,
 }
 
@@ -69,6 +95,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Repo {
         project_file: None,
         pipelines: vec![],
         envs: vec![],
+        templates: BTreeMap::new(),
     };
     if let Some((id, t)) = read_toml(&mut repo.sources, root, "flinkops.toml", None, diags) {
         repo.project_file = Some(id);
@@ -102,13 +129,21 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
         let mut stack = vec![rel.clone()];
         let merged = resolve_extends(repo, table, &mut stack, &mut chain, &mut templates, diags);
         chain.push(file);
-        repo.pipelines.push(PipelineSource {
-            file,
-            stem: name.trim_end_matches(".toml").to_string(),
-            table: merged,
-            chain,
-        });
+        let stem = name.trim_end_matches(".toml").to_string();
+        let name = match merged.get("name").map(|e| &e.node.value) {
+            Some(Value::String(s)) => s.clone(),
+            _ => stem.clone(),
+        };
+        repo.pipelines.push(PipelineSource { file, stem, name, chain });
     }
+    repo.templates = templates
+        .into_values()
+        .flatten()
+        .map(|(id, mut t)| {
+            t.entries.shift_remove("extends");
+            (id, t)
+        })
+        .collect();
 }
 
 /// Merges the `extends` chain under `table`. `stack` holds the files being resolved (cycle

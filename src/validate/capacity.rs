@@ -1,6 +1,6 @@
 //! Validate phase: the `[cluster]` capacity budget (SPEC §7).
 //!
-//! In: the env's pipelines and budget. Out: an error when the worst case — every JobManager plus
+//! In: the env's pipelines' maximum usage and the budget. Out: an error when the worst case — every JobManager plus
 //! every pipeline at its maximum TaskManager count — does not fit, naming the biggest consumers.
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -15,17 +15,28 @@ pub fn max_taskmanagers(p: &Pipeline) -> u32 {
     }
 }
 
-pub fn check(project: &Project, env: &Env, pipelines: &[Pipeline], d: &mut Diagnostics) {
+/// What one pipeline takes at most: every JobManager plus its maximum TaskManagers.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    pub name: String,
+    pub cpu: f64,
+    /// Bytes.
+    pub memory: u64,
+}
+
+pub fn usage(p: &Pipeline) -> Usage {
+    let n = max_taskmanagers(p);
+    Usage {
+        name: p.name.clone(),
+        cpu: p.resources.jobmanager.cpu + f64::from(n) * p.resources.taskmanager.cpu,
+        memory: p.resources.jobmanager.memory.0 + u64::from(n) * p.resources.taskmanager.memory.0,
+    }
+}
+
+/// Checks the env's whole usage (one [`Usage`] per pipeline) against its budget.
+pub fn check(project: &Project, env: &Env, usage: Vec<Usage>, d: &mut Diagnostics) {
     let Some(cap) = env.cluster.or(project.cluster) else { return };
-    let mut usage: Vec<(String, f64, u64)> = pipelines
-        .iter()
-        .map(|p| {
-            let n = max_taskmanagers(p);
-            let cpu = p.resources.jobmanager.cpu + f64::from(n) * p.resources.taskmanager.cpu;
-            let mem = p.resources.jobmanager.memory.0 + u64::from(n) * p.resources.taskmanager.memory.0;
-            (p.name.clone(), cpu, mem)
-        })
-        .collect();
+    let mut usage: Vec<(String, f64, u64)> = usage.into_iter().map(|u| (u.name, u.cpu, u.memory)).collect();
     let cpu: f64 = usage.iter().map(|u| u.1).sum();
     let mem: u64 = usage.iter().map(|u| u.2).sum();
     let gib = |b: u64| format!("{:.1}Gi", b as f64 / (1u64 << 30) as f64);
