@@ -82,8 +82,8 @@ fn existing_files(root: &Path) -> Result<Vec<String>, SyncError> {
         if e.file_type().is_dir() {
             continue;
         }
-        let rel = e.path().strip_prefix(root).expect("walked below root");
-        files.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+        let rel = e.path().strip_prefix(root).expect("walked below root").to_string_lossy();
+        files.push(if std::path::MAIN_SEPARATOR == '/' { rel.into_owned() } else { rel.replace(std::path::MAIN_SEPARATOR, "/") });
     }
     Ok(files)
 }
@@ -246,10 +246,10 @@ impl Disk {
 impl Sink for Disk {
     fn put(&self, path: String, bytes: Vec<u8>) {
         lock(&self.produced).insert(path.clone());
-        let (status, old) = match self.out_exists.then(|| std::fs::read(self.root.join(&path))) {
+        let (status, old) = match self.out_exists.then(|| read_if_different(&self.root.join(&path), &bytes)) {
             None => (Status::Added, None),
-            Some(Ok(old)) if old == bytes => return,
-            Some(Ok(old)) => (Status::Modified, Some(old)),
+            Some(Ok(None)) => return,
+            Some(Ok(Some(old))) => (Status::Modified, Some(old)),
             Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => (Status::Added, None),
             Some(Err(source)) => return self.fail(SyncError::Io { action: "read", path, source }),
         };
@@ -267,6 +267,30 @@ impl Sink for Disk {
         };
         lock(&self.changes).push(change);
     }
+}
+
+/// Reads a file unless it holds exactly `expected`: `None` when it does. An up-to-date file — the
+/// common case — costs an open and two reads into a reused buffer, no size query and no
+/// allocation.
+fn read_if_different(path: &Path, expected: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut f = std::fs::File::open(path)?;
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        // One byte more than expected tells a longer file apart without reading all of it.
+        let want = expected.len() + 1;
+        buf.reserve(want);
+        (&mut f).take(want as u64).read_to_end(buf)?;
+        if buf.as_slice() == expected {
+            return Ok(None);
+        }
+        let mut old = std::mem::take(buf);
+        f.read_to_end(&mut old)?;
+        Ok(Some(old))
+    })
 }
 
 /// The writer thread: creates each folder once and writes the files in arrival order.
@@ -417,6 +441,25 @@ mod tests {
         let changes = plan(root, &BTreeMap::new(), &Scope::all()).unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].status, Status::Removed);
+    }
+
+    #[test]
+    fn read_if_different_tells_equal_files_from_shorter_longer_and_changed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        let expected = b"abc\ndef\n";
+        for (on_disk, differs) in [(&b"abc\ndef\n"[..], false), (b"abc\n", true), (b"abc\ndef\nextra\n", true), (b"abc\nxyz\n", true), (b"", true)] {
+            std::fs::write(&f, on_disk).unwrap();
+            let got = read_if_different(&f, expected).unwrap();
+            assert_eq!(got.is_some(), differs, "{on_disk:?}");
+            if let Some(old) = got {
+                assert_eq!(old, on_disk, "the old bytes are returned whole");
+            }
+        }
+        // The reused buffer does not leak one file's bytes into the next comparison.
+        std::fs::write(&f, b"abc\ndef\n").unwrap();
+        assert!(read_if_different(&f, b"abc\n").unwrap().is_some());
+        assert!(read_if_different(&f, expected).unwrap().is_none());
     }
 
     #[test]

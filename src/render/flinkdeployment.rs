@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::tasks::{FILE_NAME, MOUNT_DIR, configmap_name, sha256_hex};
-use super::{Resource, metadata, pipeline_labels};
+use super::{Resource, metadata, object, pipeline_labels};
 use crate::model::{ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, UpgradeMode};
 use crate::validate::pipeline::format_number;
 use crate::versions::Operator;
@@ -65,7 +65,7 @@ fn resources(operator: Operator, r: &ContainerResources) -> (&'static str, Value
         Operator::V1_15 => ("resource", json!({ "cpu": r.cpu, "memory": r.memory.to_flink_string() })),
         Operator::V1_16 => {
             let q = json!({ "cpu": format_number(r.cpu), "memory": r.memory.to_k8s_quantity() });
-            ("resources", json!({ "requests": q, "limits": q }))
+            ("resources", object([("requests", q.clone()), ("limits", q)]))
         }
     }
 }
@@ -178,7 +178,7 @@ fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
     if tasks_json.is_some() {
         container.insert("volumeMounts".into(), json!([{ "name": TASKS_VOLUME, "mountPath": MOUNT_DIR, "readOnly": true }]));
     }
-    spec.insert("containers".into(), json!([Value::Object(container)]));
+    spec.insert("containers".into(), Value::Array(vec![Value::Object(container)]));
     if let Some(t) = tasks_json {
         spec.insert(
             "volumes".into(),
@@ -216,24 +216,24 @@ pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&
     if let Some(t) = pod_template(p, tasks_json) {
         spec.insert("podTemplate".into(), t);
     }
-    spec.insert("jobManager".into(), json!({ "replicas": 1, res_key: jm_res }));
+    spec.insert("jobManager".into(), object([("replicas", 1.into()), (res_key, jm_res)]));
     let tm = if p.autoscaling.emit_replicas {
-        json!({ "replicas": p.autoscaling.replicas, res_key: tm_res })
+        object([("replicas", p.autoscaling.replicas.into()), (res_key, tm_res)])
     } else {
         // Native mode: the operator derives the TaskManager count from parallelism / slots.
-        json!({ res_key: tm_res })
+        object([(res_key, tm_res)])
     };
     spec.insert("taskManager".into(), tm);
     spec.insert("job".into(), job_spec(p));
     if p.job.restart_nonce != 0 {
         spec.insert("restartNonce".into(), json!(p.job.restart_nonce));
     }
-    let body = json!({
-        "apiVersion": "flink.apache.org/v1beta1",
-        "kind": "FlinkDeployment",
-        "metadata": metadata(&p.name, Some(&p.namespace), pipeline_labels(project, p), annotations),
-        "spec": Value::Object(spec),
-    });
+    let body = object([
+        ("apiVersion", "flink.apache.org/v1beta1".into()),
+        ("kind", "FlinkDeployment".into()),
+        ("metadata", metadata(&p.name, Some(&p.namespace), pipeline_labels(project, p), annotations)),
+        ("spec", Value::Object(spec)),
+    ]);
     Resource::for_pipeline(p, body)
 }
 

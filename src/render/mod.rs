@@ -88,6 +88,12 @@ pub fn env_labels(project: &Project, env: &Env) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
 }
 
+/// An object with these fields, in this order. Rendered parts are moved in: `json!` would
+/// serialize each interpolated `Value` again — a deep copy that cost a fifth of rendering.
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 /// `metadata` with name, namespace and labels (and annotations when non-empty).
 pub fn metadata(name: &str, namespace: Option<&str>, labels: Map<String, Value>, annotations: Map<String, Value>) -> Value {
     let mut m = Map::new();

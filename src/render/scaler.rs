@@ -11,7 +11,7 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Resource, metadata, pipeline_labels};
+use super::{Resource, metadata, object, pipeline_labels};
 use crate::model::{Pipeline, Project, ScalingMode, ScheduleEntry, ScheduleStrategy};
 use crate::schedule::{Cron, OffsetChange};
 
@@ -140,32 +140,32 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
     let mut out = vec![
         Resource::for_pipeline(
             p,
-            json!({
-                "apiVersion": "v1",
-                "kind": "ServiceAccount",
-                "metadata": metadata(&sa, Some(&p.namespace), labels.clone(), Map::new()),
+            object([
+                ("apiVersion", "v1".into()),
+                ("kind", "ServiceAccount".into()),
+                ("metadata", metadata(&sa, Some(&p.namespace), labels.clone(), Map::new())),
                 // Only the scaler pods mount a token, and they say so themselves.
-                "automountServiceAccountToken": false,
-            }),
+                ("automountServiceAccountToken", false.into()),
+            ]),
         ),
         Resource::for_pipeline(
             p,
-            json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "Role",
-                "metadata": metadata(&sa, Some(&p.namespace), labels.clone(), Map::new()),
-                "rules": [{ "apiGroups": [group], "resources": [plural], "resourceNames": [p.name], "verbs": ["get", "patch"] }],
-            }),
+            object([
+                ("apiVersion", "rbac.authorization.k8s.io/v1".into()),
+                ("kind", "Role".into()),
+                ("metadata", metadata(&sa, Some(&p.namespace), labels.clone(), Map::new())),
+                ("rules", json!([{ "apiGroups": [group], "resources": [plural], "resourceNames": [p.name], "verbs": ["get", "patch"] }])),
+            ]),
         ),
         Resource::for_pipeline(
             p,
-            json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": metadata(&sa, Some(&p.namespace), labels.clone(), Map::new()),
-                "subjects": [{ "kind": "ServiceAccount", "name": sa, "namespace": p.namespace }],
-                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": sa },
-            }),
+            object([
+                ("apiVersion", "rbac.authorization.k8s.io/v1".into()),
+                ("kind", "RoleBinding".into()),
+                ("metadata", metadata(&sa, Some(&p.namespace), labels.clone(), Map::new())),
+                ("subjects", json!([{ "kind": "ServiceAccount", "name": sa, "namespace": p.namespace }])),
+                ("roleRef", json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": sa })),
+            ]),
         ),
     ];
     let image = project.scaler_image.clone().unwrap_or_default();
@@ -192,16 +192,15 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
             spec.insert("startingDeadlineSeconds".into(), json!(300));
             spec.insert("successfulJobsHistoryLimit".into(), json!(3));
             spec.insert("failedJobsHistoryLimit".into(), json!(3));
-            spec.insert(
-                "jobTemplate".into(),
-                json!({
-                    "metadata": { "labels": pod_labels },
+            // The labels and env are moved in below (`json!` would copy them).
+            let mut job = json!({
+                    "metadata": { "labels": null },
                     "spec": {
                         "backoffLimit": 3,
                         "activeDeadlineSeconds": 600,
                         "ttlSecondsAfterFinished": 86400,
                         "template": {
-                            "metadata": { "labels": pod_labels },
+                            "metadata": { "labels": null },
                             "spec": {
                                 "serviceAccountName": sa,
                                 // No automounted long-lived token: the projected volume below gives
@@ -219,7 +218,7 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                                     "image": image,
                                     "imagePullPolicy": "IfNotPresent",
                                     "command": ["sh", "-c", script],
-                                    "env": env,
+                                    "env": null,
                                     "resources": {
                                         "requests": { "cpu": "50m", "memory": "64Mi" },
                                         "limits": { "cpu": "200m", "memory": "128Mi" },
@@ -253,16 +252,19 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
                             },
                         },
                     },
-                }),
-            );
+                });
+            job["metadata"]["labels"] = Value::Object(pod_labels.clone());
+            job["spec"]["template"]["metadata"]["labels"] = Value::Object(pod_labels.clone());
+            job["spec"]["template"]["spec"]["containers"][0]["env"] = Value::Array(env);
+            spec.insert("jobTemplate".into(), job);
             out.push(Resource::for_pipeline(
-            p,
-            json!({
-                    "apiVersion": "batch/v1",
-                    "kind": "CronJob",
-                    "metadata": metadata(&name, Some(&p.namespace), pod_labels.clone(), Map::new()),
-                    "spec": Value::Object(spec),
-                }),
+                p,
+                object([
+                    ("apiVersion", "batch/v1".into()),
+                    ("kind", "CronJob".into()),
+                    ("metadata", metadata(&name, Some(&p.namespace), pod_labels.clone(), Map::new())),
+                    ("spec", Value::Object(spec)),
+                ]),
             ));
         }
     }
