@@ -110,6 +110,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 
 fn apply(text: &str, m: &Mutation) -> Vec<u8> {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if lines.is_empty() && matches!(m, Mutation::DeleteLine(_) | Mutation::DuplicateLine(_) | Mutation::ReplaceValue(..)) {
+        // An earlier mutation emptied the file: nothing to pick a line from.
+        return text.as_bytes().to_vec();
+    }
     match m {
         Mutation::DeleteLine(i) => {
             let i = i % lines.len();

@@ -118,15 +118,40 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
     };
     names.retain(|n| n.ends_with(".toml") && dir.join(n).is_file());
     names.sort();
+    // Read and parse on both cores; register, resolve `extends` and report in file order.
+    use rayon::prelude::*;
+    let read: Vec<(String, Result<ReadText, std::io::Error>)> = names
+        .par_iter()
+        .map(|name| {
+            let rel = format!("pipelines/{name}");
+            let text = read_text(&repo.root.join(&rel));
+            (rel, text)
+        })
+        .collect();
+    let registered: Vec<(String, Option<(FileId, bool)>)> = read
+        .into_iter()
+        .zip(&names)
+        .map(|((rel, text), name)| (name.clone(), register(&mut repo.sources, &rel, text, None, diags)))
+        .collect();
+    let parsed: Vec<Option<(FileId, Option<Table>, Diagnostics)>> = registered
+        .par_iter()
+        .map(|(_, r)| {
+            // Not read, or not UTF-8 (`register` reported it): nothing to parse.
+            let (id, true) = (*r)? else { return None };
+            let mut d = Diagnostics::default();
+            let table = value::parse(id, &repo.sources.get(id).text, &mut d);
+            Some((id, table, d))
+        })
+        .collect();
     // Templates are read once even when many pipelines extend them.
     let mut templates: BTreeMap<String, Option<(FileId, Table)>> = BTreeMap::new();
-    for name in names {
+    for ((name, _), parsed) in registered.into_iter().zip(parsed) {
+        let Some((file, table, parse_diags)) = parsed else { continue };
+        diags.extend(parse_diags);
+        let Some(table) = table else { continue };
         let rel = format!("pipelines/{name}");
-        let Some((file, Some(table))) = read_toml(&mut repo.sources, &repo.root, &rel, None, diags) else {
-            continue;
-        };
         let mut chain = vec![];
-        let mut stack = vec![rel.clone()];
+        let mut stack = vec![rel];
         let merged = resolve_extends(repo, table, &mut stack, &mut chain, &mut templates, diags);
         chain.push(file);
         let stem = name.trim_end_matches(".toml").to_string();
@@ -260,17 +285,37 @@ fn list_dir(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Reads and parses one TOML file. Returns the file id (when the file could be read) and the
-/// table (when it also parsed). `from` is where the file was referenced, for "missing file".
-fn read_toml(
-    sources: &mut Sources,
-    root: &Path,
-    rel: &str,
-    from: Option<&Loc>,
-    diags: &mut Diagnostics,
-) -> Option<(FileId, Option<Table>)> {
-    let bytes = match std::fs::read(root.join(rel)) {
-        Ok(b) => b,
+/// A file's text: valid UTF-8, or (for the error message) decoded lossily with the offset of
+/// the first invalid byte.
+enum ReadText {
+    Utf8(String),
+    Invalid { lossy: String, at: usize },
+}
+
+fn read_text(path: &Path) -> std::io::Result<ReadText> {
+    let bytes = std::fs::read(path)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(t) => ReadText::Utf8(t),
+        Err(e) => ReadText::Invalid { at: e.utf8_error().valid_up_to(), lossy: String::from_utf8_lossy(e.as_bytes()).into_owned() },
+    })
+}
+
+/// Registers what was read as a source file and reports what went wrong. Returns the file id
+/// (when the file could be read) and whether its text is valid UTF-8 (worth parsing). `from` is
+/// where the file was referenced, for "missing file".
+fn register(sources: &mut Sources, rel: &str, read: std::io::Result<ReadText>, from: Option<&Loc>, diags: &mut Diagnostics) -> Option<(FileId, bool)> {
+    match read {
+        Ok(ReadText::Utf8(text)) => Some((sources.add(rel, text), true)),
+        Ok(ReadText::Invalid { lossy, at }) => {
+            let id = sources.add(rel, lossy);
+            diags.push(
+                Diagnostic::error(format!("`{rel}` is not valid UTF-8"))
+                    .at(&Loc { file: id, span: at..at + 1 })
+                    .label("invalid byte")
+                    .help("TOML files must be UTF-8: re-save the file with UTF-8 encoding"),
+            );
+            Some((id, false))
+        }
         Err(e) => {
             let what = if e.kind() == std::io::ErrorKind::NotFound {
                 format!("file `{rel}` not found")
@@ -282,27 +327,22 @@ fn read_toml(
                 d = d.help("run `flinkops init` to scaffold a repository, or pass --root DIR");
             }
             diags.push(d);
-            return None;
+            None
         }
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let id = sources.add(rel, lossy);
-            diags.push(
-                Diagnostic::error(format!("`{rel}` is not valid UTF-8"))
-                    .at(&Loc { file: id, span: at..at + 1 })
-                    .label("invalid byte")
-                    .help("TOML files must be UTF-8: re-save the file with UTF-8 encoding"),
-            );
-            return Some((id, None));
-        }
-    };
-    let id = sources.add(rel, text);
-    let text = sources.get(id).text.clone();
-    let table = value::parse(id, &text, diags);
+    }
+}
+
+/// Reads and parses one TOML file. Returns the file id (when the file could be read) and the
+/// table (when it also parsed). `from` is where the file was referenced, for "missing file".
+fn read_toml(
+    sources: &mut Sources,
+    root: &Path,
+    rel: &str,
+    from: Option<&Loc>,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, Option<Table>)> {
+    let (id, utf8) = register(sources, rel, read_text(&root.join(rel)), from, diags)?;
+    let table = if utf8 { value::parse(id, &sources.get(id).text, diags) } else { None };
     Some((id, table))
 }
 
