@@ -133,33 +133,36 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
         .zip(&names)
         .map(|((rel, text), name)| (name.clone(), register(&mut repo.sources, &rel, text, None, diags)))
         .collect();
-    let parsed: Vec<Option<(FileId, Option<Table>, Diagnostics)>> = registered
-        .par_iter()
-        .map(|(_, r)| {
-            // Not read, or not UTF-8 (`register` reported it): nothing to parse.
-            let (id, true) = (*r)? else { return None };
-            let mut d = Diagnostics::default();
-            let table = value::parse(id, &repo.sources.get(id).text, &mut d);
-            Some((id, table, d))
-        })
-        .collect();
     // Templates are read once even when many pipelines extend them.
     let mut templates: BTreeMap<String, Option<(FileId, Table)>> = BTreeMap::new();
-    for ((name, _), parsed) in registered.into_iter().zip(parsed) {
-        let Some((file, table, parse_diags)) = parsed else { continue };
-        diags.extend(parse_diags);
-        let Some(table) = table else { continue };
-        let rel = format!("pipelines/{name}");
-        let mut chain = vec![];
-        let mut stack = vec![rel];
-        let merged = resolve_extends(repo, table, &mut stack, &mut chain, &mut templates, diags);
-        chain.push(file);
-        let stem = name.trim_end_matches(".toml").to_string();
-        let name = match merged.get("name").map(|e| &e.node.value) {
-            Some(Value::String(s)) => s.clone(),
-            _ => stem.clone(),
-        };
-        repo.pipelines.push(PipelineSource { file, stem, name, chain });
+    // Parsed a chunk at a time: only the names and chains are kept, and a monorepo's trees
+    // would be the largest thing in memory.
+    for chunk in registered.chunks(256) {
+        let parsed: Vec<Option<(FileId, Option<Table>, Diagnostics)>> = chunk
+            .par_iter()
+            .map(|(_, r)| {
+                // Not read, or not UTF-8 (`register` reported it): nothing to parse.
+                let (id, true) = (*r)? else { return None };
+                let mut d = Diagnostics::default();
+                let table = value::parse(id, &repo.sources.get(id).text, &mut d);
+                Some((id, table, d))
+            })
+            .collect();
+        for ((name, _), parsed) in chunk.iter().zip(parsed) {
+            let Some((file, table, parse_diags)) = parsed else { continue };
+            diags.extend(parse_diags);
+            let Some(table) = table else { continue };
+            let mut chain = vec![];
+            let mut stack = vec![format!("pipelines/{name}")];
+            let merged = resolve_extends(repo, table, &mut stack, &mut chain, &mut templates, diags);
+            chain.push(file);
+            let stem = name.trim_end_matches(".toml").to_string();
+            let name = match merged.get("name").map(|e| &e.node.value) {
+                Some(Value::String(s)) => s.clone(),
+                _ => stem.clone(),
+            };
+            repo.pipelines.push(PipelineSource { file, stem, name, chain });
+        }
     }
     repo.templates = templates
         .into_values()
