@@ -112,6 +112,7 @@ struct Ctx<'a> {
     project_path: &'a str,
     envs: Vec<EnvInput<'a>>,
     cache: crate::schedule::ConversionCache,
+    files: validate::pipeline::FileChecks,
     keep_pipelines: bool,
     batch: usize,
 }
@@ -211,6 +212,7 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
         project_path: &project_path,
         envs,
         cache: crate::schedule::ConversionCache::new(),
+        files: validate::pipeline::FileChecks::default(),
         keep_pipelines: opts.keep_pipelines,
         batch: if opts.batch == 0 { DEFAULT_BATCH } else { opts.batch },
     };
@@ -386,7 +388,7 @@ impl Ctx<'_> {
                         ),
                     }
                 }
-                let cx = validate::pipeline::Ctx { project: self.project, env: &e.env, root: self.root, sources, stem: &ps.stem, cache: &self.cache };
+                let cx = validate::pipeline::Ctx { project: self.project, env: &e.env, root: self.root, sources, stem: &ps.stem, cache: &self.cache, files: &self.files };
                 (validate::pipeline::pipeline(&table, &cx, &mut d), d)
             })
             .collect();

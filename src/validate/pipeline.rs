@@ -158,6 +158,46 @@ pub struct Ctx<'a> {
     pub stem: &'a str,
     /// UTC conversions shared by every pipeline of the run.
     pub cache: &'a crate::schedule::ConversionCache,
+    /// What the file system said about the repository files named so far.
+    pub files: &'a FileChecks,
+}
+
+/// Whether a repository file exists and stays inside the repository, asked once per file per
+/// run: many pipelines (and every env) name the same job script, and resolving links costs a
+/// system call per path component.
+#[derive(Debug, Default)]
+pub struct FileChecks {
+    real_root: std::sync::OnceLock<Option<std::path::PathBuf>>,
+    seen: std::sync::Mutex<std::collections::HashMap<String, FileState>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileState {
+    Missing,
+    /// A link to something outside the repository.
+    Escapes,
+    Inside,
+}
+
+impl FileChecks {
+    fn state(&self, root: &Path, rel: &str) -> FileState {
+        let lock = || self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = lock().get(rel) {
+            return *s;
+        }
+        let full = root.join(rel);
+        let state = if !full.is_file() {
+            FileState::Missing
+        } else {
+            let real_root = self.real_root.get_or_init(|| root.canonicalize().ok());
+            match (full.canonicalize(), real_root) {
+                (Ok(real), Some(real_root)) if !real.starts_with(real_root) => FileState::Escapes,
+                _ => FileState::Inside,
+            }
+        };
+        lock().insert(rel.to_string(), state);
+        state
+    }
 }
 
 fn sub<'t>(t: &'t Table, key: &str, parent: &str, known: &[&str], d: &mut Diagnostics) -> Option<&'t Table> {
@@ -809,7 +849,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
 /// following symlinks).
 /// With `in_image` (an explicit `flink.image`), the file lives in that image, not in the
 /// repository, so only the path's form is checked.
-fn repo_file(v: &Sp<String>, key: &str, root: &Path, in_image: bool, d: &mut Diagnostics) -> Option<String> {
+fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagnostics) -> Option<String> {
     let rel = match crate::spec::normalize_repo_path(&v.value) {
         Ok(r) => r,
         Err(why) => {
@@ -822,11 +862,11 @@ fn repo_file(v: &Sp<String>, key: &str, root: &Path, in_image: bool, d: &mut Dia
             return None;
         }
     };
-    let full = root.join(&rel);
     if in_image {
         return Some(rel);
     }
-    if !full.is_file() {
+    let state = cx.files.state(cx.root, &rel);
+    if state == FileState::Missing {
         d.push(
             Diagnostic::error(format!("`{key}` file `{rel}` not found"))
                 .at(&v.loc)
@@ -835,8 +875,7 @@ fn repo_file(v: &Sp<String>, key: &str, root: &Path, in_image: bool, d: &mut Dia
         );
         return None;
     }
-    if let (Ok(real), Ok(real_root)) = (full.canonicalize(), root.canonicalize())
-        && !real.starts_with(&real_root) {
+    if state == FileState::Escapes {
             d.push(
                 Diagnostic::error(format!("`{key}` file `{rel}` is a link that leaves the repository"))
                     .at(&v.loc)
@@ -870,7 +909,7 @@ fn job(
         Some("python") => {
             let s = opt_str(t, "script", "[job]", d);
             let s = required(s, "job.script", &t.loc, "python jobs need `script = \"jobs/<job>/main.py\"`", d)?;
-            let rel = repo_file(&s, "script", cx.root, in_image, d)?;
+            let rel = repo_file(&s, "script", cx, in_image, d)?;
             Some(JobKind::Python { script: rel })
         }
         Some("jar") => {
@@ -882,12 +921,12 @@ fn job(
                 "jar jobs need `entry_class = \"com.example.Main\"`",
                 d,
             );
-            let jar = repo_file(&j?, "jar", cx.root, in_image, d)?;
+            let jar = repo_file(&j?, "jar", cx, in_image, d)?;
             Some(JobKind::Jar { jar, entry_class: c?.value })
         }
         Some("sql") => {
             let q = required(opt_str(t, "sql", "[job]", d), "job.sql", &t.loc, "sql jobs need `sql = \"jobs/<job>/query.sql\"`", d)?;
-            let rel = repo_file(&q, "sql", cx.root, in_image, d)?;
+            let rel = repo_file(&q, "sql", cx, in_image, d)?;
             Some(JobKind::Sql { sql: rel })
         }
         _ => None,
