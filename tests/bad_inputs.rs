@@ -117,6 +117,13 @@ bad!(extends_cycle, located: true, |r| {
 }, "`extends` cycle: pipelines/orders.toml → templates/a.toml → templates/b.toml → templates/a.toml");
 bad!(extends_outside_repository, located: true, |r| { write(r, "pipelines/orders.toml", &format!("extends = \"../shared.toml\"\n{PIPELINE}")) },
     "leaves the repository");
+bad!(job_script_links_outside_the_repository, located: true, |r| {
+    // Every env checks the same script: the answer is cached per run, and must stay an error.
+    let outside = r.parent().unwrap().join(format!("{}-outside.py", r.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&outside, "print('elsewhere')\n").unwrap();
+    std::fs::remove_file(r.join("jobs/orders/main.py")).unwrap();
+    std::os::unix::fs::symlink(&outside, r.join("jobs/orders/main.py")).unwrap();
+}, "`script` file `jobs/orders/main.py` is a link that leaves the repository");
 bad!(secret_literal_in_env, located: true, |r| {
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[flink.env]\nREDIS_PASSWORD = \"hunter2\"\n"))
 }, "secret literal in [flink.env]", "{ secret = ");
