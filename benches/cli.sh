@@ -4,7 +4,7 @@
 #   cold `generate` vs `cp -r` of the same out/ (both into folders that never existed: re-creating
 #   just-deleted paths on ext4 pays for the deletion's journal work and would measure the disk),
 #   `check` vs `diff -r` of the same tree, peak memory (max RSS), and time growth from 1,000 to
-#   10,000 pipelines. Best of 3. Usage: bash benches/cli.sh [N...] (default: 1000 2000 10000)
+#   10,000 pipelines. Best of 5. Usage: bash benches/cli.sh [N...] (default: 1000 2000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --example synth
@@ -21,7 +21,7 @@ for n in "${sizes[@]}"; do
   rm -rf "$work"; mkdir -p "$work"
   ./target/release/examples/synth "$n" "$work/specs" 2>/dev/null
   gens=(); cps=(); checks=(); diffs=(); gen_kb=0
-  for i in 1 2 3; do
+  for i in 1 2 3 4 5; do
     cp -r "$work/specs" "$work/repo$i"; sync; sleep 1
     s=$(now); (cd "$work/repo$i" && "$bin" -q generate); e=$(now); gens+=("$(echo "$e - $s" | bc -l)")
     sync; sleep 1
