@@ -268,7 +268,11 @@ fn env_input<'a>(es: &'a EnvSource, repo: &Repo) -> EnvInput<'a> {
     let overlay = es.table.as_ref().and_then(|t| t.get("pipelines")).and_then(|e| match &e.node.value {
         Value::Table(t) => Some(t.clone()),
         _ => {
-            d.push(Diagnostic::error("`pipelines` in an overlay must be a table of tables").at(&e.node.loc).label("expected [pipelines.<name>]"));
+            d.push(
+                Diagnostic::error("`pipelines` in an overlay must be a table of tables")
+                    .at(&e.node.loc)
+                    .label("expected [pipelines.<name>]"),
+            );
             None
         }
     });
@@ -276,7 +280,9 @@ fn env_input<'a>(es: &'a EnvSource, repo: &Repo) -> EnvInput<'a> {
         let names: Vec<&str> = repo.pipelines.iter().map(|p| p.name.as_str()).collect();
         for (k, e) in &op.entries {
             if !names.contains(&k.as_str()) {
-                let mut diag = Diagnostic::error(format!("overlay names pipeline `{k}`, which does not exist")).at(&e.key_loc).label("no such pipeline");
+                let mut diag = Diagnostic::error(format!("overlay names pipeline `{k}`, which does not exist"))
+                    .at(&e.key_loc)
+                    .label("no such pipeline");
                 diag = match validate::read::suggest(k, &names) {
                     Some(s) => diag.help(format!("did you mean `{s}`?")),
                     None => diag.help(format!("pipelines: {}", names.join(", "))),
@@ -388,7 +394,15 @@ impl Ctx<'_> {
                         ),
                     }
                 }
-                let cx = validate::pipeline::Ctx { project: self.project, env: &e.env, root: self.root, sources, stem: &ps.stem, cache: &self.cache, files: &self.files };
+                let cx = validate::pipeline::Ctx {
+                    project: self.project,
+                    env: &e.env,
+                    root: self.root,
+                    sources,
+                    stem: &ps.stem,
+                    cache: &self.cache,
+                    files: &self.files,
+                };
                 (validate::pipeline::pipeline(&table, &cx, &mut d), d)
             })
             .collect();

@@ -134,7 +134,11 @@ pub struct Plan {
 pub enum Planned {
     Edit(Box<Plan>),
     /// The requested state is already in effect everywhere the edit would reach.
-    AlreadyInEffect { pipeline: String, state: String, envs: Vec<String> },
+    AlreadyInEffect {
+        pipeline: String,
+        state: String,
+        envs: Vec<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,11 +240,8 @@ pub fn locate(root: &Path, req: &Request) -> Result<Target, Day2Error> {
 
     // Pipelines by declared name, then by file stem. A pipeline file that does not parse is
     // still a pipeline (by its stem): the compile step reports what is wrong with it.
-    let mut known: Vec<(String, String, String)> = repo
-        .pipelines
-        .iter()
-        .map(|p| (p.name.clone(), p.stem.clone(), repo.sources.path(p.file).to_string()))
-        .collect();
+    let mut known: Vec<(String, String, String)> =
+        repo.pipelines.iter().map(|p| (p.name.clone(), p.stem.clone(), repo.sources.path(p.file).to_string())).collect();
     if let Ok(rd) = std::fs::read_dir(root.join("pipelines")) {
         let mut unparsed = vec![];
         for e in rd.flatten() {
@@ -277,12 +278,8 @@ pub fn locate(root: &Path, req: &Request) -> Result<Target, Day2Error> {
     // Which job keys each overlay sets for this pipeline.
     let mut overridden = BTreeMap::new();
     for e in &repo.envs {
-        let job = e
-            .table
-            .as_ref()
-            .and_then(|t| sub_table(t, "pipelines"))
-            .and_then(|t| sub_table(t, name))
-            .and_then(|t| sub_table(t, "job"));
+        let job =
+            e.table.as_ref().and_then(|t| sub_table(t, "pipelines")).and_then(|t| sub_table(t, name)).and_then(|t| sub_table(t, "job"));
         if let Some(job) = job {
             overridden.insert(e.name.clone(), job.entries.keys().cloned().collect());
         }
@@ -312,11 +309,9 @@ pub fn plan(root: &Path, req: &Request, target: &Target, before: &Compiled) -> R
     // The environments the edit reaches.
     let (reached, shadowed): (Vec<String>, Vec<String>) = match &target.env {
         Some(env) => (vec![env.clone()], vec![]),
-        None => target
-            .envs
-            .iter()
-            .cloned()
-            .partition(|e| !target.overridden.get(e).is_some_and(|set| set.iter().any(|k| keys.contains(k)))),
+        None => {
+            target.envs.iter().cloned().partition(|e| !target.overridden.get(e).is_some_and(|set| set.iter().any(|k| keys.contains(k))))
+        }
     };
     if reached.is_empty() {
         return Err(Day2Error::Shadowed {
@@ -423,9 +418,8 @@ impl Plan {
     pub fn revert(&self, root: &Path) -> Result<(), Day2Error> {
         match &self.old {
             Some(old) => write_atomically(root, &self.target.file, old),
-            None => std::fs::remove_file(root.join(&self.target.file)).or_else(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(io("remove", &self.target.file)(e)) }
-            }),
+            None => std::fs::remove_file(root.join(&self.target.file))
+                .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(io("remove", &self.target.file)(e)) }),
         }
     }
 

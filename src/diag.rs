@@ -90,14 +90,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            loc: None,
-            label: String::new(),
-            notes: vec![],
-            help: vec![],
-        }
+        Diagnostic { severity: Severity::Error, message: message.into(), loc: None, label: String::new(), notes: vec![], help: vec![] }
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
@@ -157,9 +150,7 @@ impl Diagnostics {
     /// which phases ran; diagnostics without a place come last.
     pub fn sort(&mut self, sources: &Sources) {
         self.items.sort_by(|a, b| {
-            let key = |d: &Diagnostic| {
-                d.loc.as_ref().map(|l| (sources.path(l.file).to_string(), l.span.start))
-            };
+            let key = |d: &Diagnostic| d.loc.as_ref().map(|l| (sources.path(l.file).to_string(), l.span.start));
             match (key(a), key(b)) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => std::cmp::Ordering::Less,

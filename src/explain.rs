@@ -386,8 +386,7 @@ fn bounds_of(p: &Pipeline, current: Option<usize>, open: &[bool]) -> (u32, u32, 
     let a = &p.autoscaling;
     match a.mode {
         ScalingMode::Keda => {
-            let names: Vec<&str> =
-                a.schedule.iter().zip(open).filter(|(_, o)| **o).map(|(e, _)| e.name.as_str()).collect();
+            let names: Vec<&str> = a.schedule.iter().zip(open).filter(|(_, o)| **o).map(|(e, _)| e.name.as_str()).collect();
             let floor = a.schedule.iter().zip(open).filter(|(_, o)| **o).map(|(e, _)| e.min_replicas).fold(a.min_replicas, u32::max);
             let by = if names.is_empty() { "no window open (cpu trigger only)".to_string() } else { names.join(" + ") };
             (floor, a.max_replicas, by)
@@ -440,10 +439,8 @@ fn week(p: &Pipeline, zone: Tz, from: NaiveDate) -> Week {
         }
     }
     let order = |x: &Event, y: &Event| (x.firing.utc, x.entry, x.open).cmp(&(y.firing.utc, y.entry, y.open));
-    let mut before: Vec<Event> = sources
-        .iter()
-        .filter_map(|(c, i, open)| last_before(c, zone, ws).map(|firing| Event { firing, entry: *i, open: *open }))
-        .collect();
+    let mut before: Vec<Event> =
+        sources.iter().filter_map(|(c, i, open)| last_before(c, zone, ws).map(|firing| Event { firing, entry: *i, open: *open })).collect();
     before.sort_by(order);
     let mut current: Option<usize> = None;
     let mut open = vec![false; a.schedule.len()];
@@ -660,13 +657,21 @@ fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Proven
     }
     row("resources.profile", p.resources.profile.clone(), l.pipeline_key(&["resources", "profile"]).unwrap_or_else(|| builtin("small")));
     let profile = format!("profile {} (SPEC §5)", p.resources.profile);
-    row("TaskManager cpu", num(p.resources.taskmanager.cpu), l.pipeline_key(&["resources", "taskmanager", "cpu"]).unwrap_or_else(|| profile.clone()));
+    row(
+        "TaskManager cpu",
+        num(p.resources.taskmanager.cpu),
+        l.pipeline_key(&["resources", "taskmanager", "cpu"]).unwrap_or_else(|| profile.clone()),
+    );
     row(
         "TaskManager memory",
         p.resources.taskmanager.memory.to_flink_string(),
         l.pipeline_key(&["resources", "taskmanager", "memory"]).unwrap_or_else(|| profile.clone()),
     );
-    row("JobManager cpu", num(p.resources.jobmanager.cpu), l.pipeline_key(&["resources", "jobmanager", "cpu"]).unwrap_or_else(|| builtin("0.5")));
+    row(
+        "JobManager cpu",
+        num(p.resources.jobmanager.cpu),
+        l.pipeline_key(&["resources", "jobmanager", "cpu"]).unwrap_or_else(|| builtin("0.5")),
+    );
     row(
         "JobManager memory",
         p.resources.jobmanager.memory.to_flink_string(),
@@ -678,8 +683,16 @@ fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Proven
         } else {
             "envelope of the schedule entries".to_string()
         };
-        row("min_replicas", a.min_replicas.to_string(), l.pipeline_key(&["autoscaling", "min_replicas"]).unwrap_or_else(|| envelope.clone()));
-        row("max_replicas", a.max_replicas.to_string(), l.pipeline_key(&["autoscaling", "max_replicas"]).unwrap_or_else(|| envelope.clone()));
+        row(
+            "min_replicas",
+            a.min_replicas.to_string(),
+            l.pipeline_key(&["autoscaling", "min_replicas"]).unwrap_or_else(|| envelope.clone()),
+        );
+        row(
+            "max_replicas",
+            a.max_replicas.to_string(),
+            l.pipeline_key(&["autoscaling", "max_replicas"]).unwrap_or_else(|| envelope.clone()),
+        );
     }
     let replicas_derived = if a.mode.count_managed_elsewhere() {
         "min_replicas (the starting count; run time changes it)".to_string()
@@ -710,12 +723,20 @@ fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Proven
             .unwrap_or_else(|| builtin("flink")),
     );
     row("job.parallelism", p.job.parallelism.to_string(), l.pipeline_key(&["job", "parallelism"]).unwrap_or_else(|| builtin("1")));
-    row("job.upgrade_mode", p.job.upgrade_mode.as_str().into(), l.pipeline_key(&["job", "upgrade_mode"]).unwrap_or_else(|| builtin("stateless")));
+    row(
+        "job.upgrade_mode",
+        p.job.upgrade_mode.as_str().into(),
+        l.pipeline_key(&["job", "upgrade_mode"]).unwrap_or_else(|| builtin("stateless")),
+    );
     row("job.state", p.job.state.clone(), l.pipeline_key(&["job", "state"]).unwrap_or_else(|| builtin("running")));
     match &p.flink.image {
         Some(_) => row("image", image.into(), l.pipeline_key(&["flink", "image"]).unwrap_or_default()),
         None => {
-            row("job.bundle", p.job.bundle.clone(), l.pipeline_key(&["job", "bundle"]).unwrap_or_else(|| "default: the pipeline name".into()));
+            row(
+                "job.bundle",
+                p.job.bundle.clone(),
+                l.pipeline_key(&["job", "bundle"]).unwrap_or_else(|| "default: the pipeline name".into()),
+            );
             row(
                 "defaults.registry",
                 c.project.as_ref().and_then(|x| x.defaults.registry.clone()).unwrap_or_default(),
@@ -933,10 +954,8 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
     };
     image_text.push(("job".into(), kind));
 
-    let objects = render::pipeline(&project, p, &image)
-        .into_iter()
-        .map(|r| Object { file: r.file_name(), kind: r.kind, name: r.name })
-        .collect();
+    let objects =
+        render::pipeline(&project, p, &image).into_iter().map(|r| Object { file: r.file_name(), kind: r.kind, name: r.name }).collect();
 
     let memory = [(Role::JobManager, p.resources.jobmanager.memory), (Role::TaskManager, p.resources.taskmanager.memory)]
         .into_iter()
@@ -963,7 +982,8 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
     let transitions = transitions(zone, window.0, window.1)
         .into_iter()
         .map(|t| {
-            let (lo, hi) = if t.wall_after() > t.wall_before() { (t.wall_before(), t.wall_after()) } else { (t.wall_after(), t.wall_before()) };
+            let (lo, hi) =
+                if t.wall_after() > t.wall_before() { (t.wall_before(), t.wall_after()) } else { (t.wall_after(), t.wall_before()) };
             let mut affected = vec![];
             if uses_schedule(a.mode) {
                 for e in &a.schedule {
@@ -1102,11 +1122,8 @@ impl Explanation {
         let _ = writeln!(o, "{title}\n{}", "=".repeat(title.chars().count()));
 
         heading(&mut o, "Pipeline");
-        let mut rows = vec![
-            vec!["name".into(), p.name.clone()],
-            vec!["env".into(), p.env.clone()],
-            vec!["namespace".into(), p.namespace.clone()],
-        ];
+        let mut rows =
+            vec![vec!["name".into(), p.name.clone()], vec!["env".into(), p.env.clone()], vec!["namespace".into(), p.namespace.clone()]];
         if let Some(d) = &p.description {
             rows.push(vec!["description".into(), d.clone()]);
         }
@@ -1240,7 +1257,11 @@ impl Explanation {
                             e.min_replicas
                         );
                     } else {
-                        let _ = writeln!(o, "    no KEDA trigger (min_replicas {} does not raise the floor {})", e.min_replicas, a.min_replicas);
+                        let _ = writeln!(
+                            o,
+                            "    no KEDA trigger (min_replicas {} does not raise the floor {})",
+                            e.min_replicas, a.min_replicas
+                        );
                     }
                 } else {
                     let tz = a.cronjob_time_zone.clone().unwrap_or_else(|| "(none)".into());
@@ -1325,14 +1346,21 @@ impl Explanation {
             100,
         ));
         let mut rows = vec![vec!["".into(), "AVG TMS".into(), "CPU-HOURS".into(), "SAVING".into()]];
-        let line = |label: &str, avg: f64| vec![label.to_string(), format!("{avg:.2}"), format!("{:.1}", c.cpu_hours(avg)), format!("{:.1}%", c.saving(avg))];
+        let line = |label: &str, avg: f64| {
+            vec![label.to_string(), format!("{avg:.2}"), format!("{:.1}", c.cpu_hours(avg)), format!("{:.1}%", c.saving(avg))]
+        };
         if c.single {
             rows.push(line(if a.mode == ScalingMode::Scheduled { "scheduled count" } else { "fixed count" }, c.floor_avg));
         } else {
             rows.push(line("floor (min bounds)", c.floor_avg));
             rows.push(line("cap (max bounds)", c.cap_avg));
         }
-        rows.push(vec![format!("fixed at max ({})", c.fixed_max), c.fixed_max.to_string(), format!("{:.1}", c.fixed_cpu_hours()), "—".into()]);
+        rows.push(vec![
+            format!("fixed at max ({})", c.fixed_max),
+            c.fixed_max.to_string(),
+            format!("{:.1}", c.fixed_cpu_hours()),
+            "—".into(),
+        ]);
         o.push_str(&table(&rows, &[1, 2, 3], "  "));
         if !c.single {
             o.push_str("  The HPA/KEDA load decides where between floor and cap the real figure lies.\n");
@@ -1383,7 +1411,8 @@ impl Explanation {
         let p = &self.pipeline;
         let segs = &self.week.segments;
         let ymax = segs.iter().map(|s| s.max).max().unwrap_or(1).max(1);
-        let step = [1u32, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| ymax.div_ceil(*s) <= 10).unwrap_or(10_000);
+        let step =
+            [1u32, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| ymax.div_ceil(*s) <= 10).unwrap_or(10_000);
         // One step of headroom above the cap, so the max line never runs along the frame.
         let top = ymax.div_ceil(step) * step + if ymax % step == 0 { step } else { 0 };
         let x = |m: u32| L + (R - L) * f64::from(m) / f64::from(WEEK_MINUTES);
@@ -1406,7 +1435,8 @@ impl Explanation {
         while v <= top {
             let yy = y(v);
             let _ = writeln!(s, r##"<line x1="{L}" y1="{yy:.1}" x2="{R}" y2="{yy:.1}" stroke="#e6e6e6" stroke-width="1"/>"##);
-            let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#444444">{v}</text>"##, L - 8.0, yy + 4.0);
+            let _ =
+                writeln!(s, r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#444444">{v}</text>"##, L - 8.0, yy + 4.0);
             v += step;
         }
         // Six-hour lines, day lines and day labels.
@@ -1423,7 +1453,11 @@ impl Explanation {
                 let cx = x(d * 1440 + 720);
                 let date = self.week.start + Duration::days(i64::from(d));
                 let name = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][d as usize];
-                let _ = writeln!(s, r##"<text x="{cx:.1}" y="{:.1}" font-size="13" text-anchor="middle" fill="#222222">{name}</text>"##, B + 22.0);
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{cx:.1}" y="{:.1}" font-size="13" text-anchor="middle" fill="#222222">{name}</text>"##,
+                    B + 22.0
+                );
                 let _ = writeln!(
                     s,
                     r##"<text x="{cx:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#777777">{}</text>"##,
@@ -1480,7 +1514,14 @@ impl Explanation {
         }
         // Legend.
         let items: Vec<(&str, String)> = if self.week.fixed {
-            vec![("#2ca02c", if p.autoscaling.mode == ScalingMode::Scheduled { "replicas set by the CronJobs".into() } else { "fixed TaskManager count".into() })]
+            vec![(
+                "#2ca02c",
+                if p.autoscaling.mode == ScalingMode::Scheduled {
+                    "replicas set by the CronJobs".into()
+                } else {
+                    "fixed TaskManager count".into()
+                },
+            )]
         } else {
             vec![("#d62728", "max (cap)".into()), ("#1f77b4", "min (floor)".into())]
         };

@@ -133,7 +133,11 @@ impl PatchSet {
                     match p.get("patch") {
                         Some(patch) => Action::Merge(to_json(&patch.node)),
                         None => {
-                            d.push(Diagnostic::error("[[merge_patches]] needs `patch`").at(&p.loc).help("e.g. patch = { spec = { suspend = true } }"));
+                            d.push(
+                                Diagnostic::error("[[merge_patches]] needs `patch`")
+                                    .at(&p.loc)
+                                    .help("e.g. patch = { spec = { suspend = true } }"),
+                            );
                             continue;
                         }
                     }
@@ -207,10 +211,13 @@ impl PatchSet {
             }
             if identity(doc) != before {
                 diags.push(
-                    Diagnostic::error(format!("{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", p.label, r.kind, r.name))
-                        .at(&p.at)
-                        .label("identity fields cannot be patched")
-                        .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
+                    Diagnostic::error(format!(
+                        "{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`",
+                        p.label, r.kind, r.name
+                    ))
+                    .at(&p.at)
+                    .label("identity fields cannot be patched")
+                    .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
                 );
                 continue;
             }
@@ -255,7 +262,9 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
             let rel = match crate::spec::normalize_repo_path(&format!("{overlay_dir}/{}", f.value)) {
                 Ok(r) => r,
                 Err(why) => {
-                    d.push(Diagnostic::error(format!("patch file {:?} {why}", f.value)).at(&f.loc).label("must stay inside the repository"));
+                    d.push(
+                        Diagnostic::error(format!("patch file {:?} {why}", f.value)).at(&f.loc).label("must stay inside the repository"),
+                    );
                     return None;
                 }
             };
@@ -273,13 +282,19 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
             match serde_saphyr::from_str::<Json>(&text) {
                 Ok(v) => (v, f.loc.clone()),
                 Err(e) => {
-                    d.push(Diagnostic::error(format!("patch file `{rel}` is not JSON or YAML: {e}")).at(&f.loc).label("unreadable patch file"));
+                    d.push(
+                        Diagnostic::error(format!("patch file `{rel}` is not JSON or YAML: {e}")).at(&f.loc).label("unreadable patch file"),
+                    );
                     return None;
                 }
             }
         }
         (None, None) => {
-            d.push(Diagnostic::error("[[patches]] needs `ops` or `file`").at(&p.loc).help("ops = [ { op = \"add\", path = \"/spec/…\", value = … } ]"));
+            d.push(
+                Diagnostic::error("[[patches]] needs `ops` or `file`")
+                    .at(&p.loc)
+                    .help("ops = [ { op = \"add\", path = \"/spec/…\", value = … } ]"),
+            );
             return None;
         }
     };
@@ -304,4 +319,3 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
     }
     Some(ops)
 }
-

@@ -56,10 +56,8 @@ const KEYS_1_20: ConfigKeys = ConfigKeys {
 };
 
 /// 2.0 renamed the stabilization timeout and made min-parallelism-increase a no-op.
-const KEYS_2: ConfigKeys = ConfigKeys {
-    adaptive_scheduler: &[("jobmanager.adaptive-scheduler.submission.resource-stabilization-timeout", "10s")],
-    ..KEYS_1_20
-};
+const KEYS_2: ConfigKeys =
+    ConfigKeys { adaptive_scheduler: &[("jobmanager.adaptive-scheduler.submission.resource-stabilization-timeout", "10s")], ..KEYS_1_20 };
 
 /// A connector artifact built for one Flink minor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +72,7 @@ pub struct ConnectorBuild {
 impl ConnectorBuild {
     /// The canonical Maven Central URL of the jar.
     pub fn url(&self) -> String {
-        format!(
-            "https://repo.maven.apache.org/maven2/org/apache/flink/{a}/{v}/{a}-{v}.jar",
-            a = self.artifact,
-            v = self.version
-        )
+        format!("https://repo.maven.apache.org/maven2/org/apache/flink/{a}/{v}/{a}-{v}.jar", a = self.artifact, v = self.version)
     }
 }
 

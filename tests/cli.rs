@@ -194,7 +194,14 @@ fn init_scaffolds_a_repository_that_checks_clean_and_refuses_to_overwrite() {
     std::fs::create_dir_all(&target).unwrap();
     let o = flinkops(dir.path(), &["init", "My Flink Repo"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for f in ["flinkops.toml", "pipelines/event-counts.toml", "overlays/dev/overlay.toml", "overlays/prod/overlay.toml", ".github/workflows/flinkops.yml", "out/.flinkops"] {
+    for f in [
+        "flinkops.toml",
+        "pipelines/event-counts.toml",
+        "overlays/dev/overlay.toml",
+        "overlays/prod/overlay.toml",
+        ".github/workflows/flinkops.yml",
+        "out/.flinkops",
+    ] {
         assert!(target.join(f).is_file(), "{f} missing");
     }
     assert!(std::fs::read_to_string(target.join("flinkops.toml")).unwrap().contains("name = \"my-flink-repo\""));
@@ -219,8 +226,12 @@ fn images_json_lists_each_bundle_with_its_users() {
     assert_eq!(img["context"], ".");
     let tag = img["tag"].as_str().unwrap();
     assert_eq!(img["image"], format!("registry.example.com/lemo/flink-realtime-features:{tag}"));
-    let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml")).unwrap();
-    assert!(fd.contains(&format!("image: registry.example.com/lemo/flink-realtime-features:{tag}")), "the listed image is the deployed one");
+    let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml"))
+        .unwrap();
+    assert!(
+        fd.contains(&format!("image: registry.example.com/lemo/flink-realtime-features:{tag}")),
+        "the listed image is the deployed one"
+    );
     assert_eq!(img["used_by"].as_array().unwrap().len(), 4, "two pipelines in two envs: {img}");
 }
 
@@ -274,12 +285,8 @@ fn concurrent_generates_are_serialized_and_a_killed_run_leaves_no_lock() {
     let held = std::fs::File::open(repo.path()).unwrap();
     held.lock().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("flinkops");
-    let mut child = std::process::Command::new(&bin)
-        .arg("generate")
-        .current_dir(repo.path())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        std::process::Command::new(&bin).arg("generate").current_dir(repo.path()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(child.try_wait().unwrap().is_none(), "the second run waits while the lock is held");
     assert!(!repo.path().join("out").exists(), "and writes nothing meanwhile");
@@ -344,9 +351,13 @@ fn turning_a_task_off_changes_only_the_configmap_and_the_tasks_hash() {
 #[test]
 fn s3_state_directories_enable_the_s3_filesystem_plugin() {
     // The example checkpoints to s3://: without the plugin the official image cannot reach it.
-    let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml")).unwrap();
+    let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml"))
+        .unwrap();
     assert!(fd.contains("- name: ENABLE_BUILT_IN_PLUGINS\n          value: flink-s3-fs-presto-2.2.1.jar\n"), "{fd}");
     // hdfs:// needs no plugin (the fixture on Flink 1.19 checkpoints to HDFS).
-    let legacy = std::fs::read_to_string(project_root().join("tests/fixtures/flink-1-19-reactive-ha/out/base/legacy-etl/flinkdeployment-legacy-etl.yaml")).unwrap();
+    let legacy = std::fs::read_to_string(
+        project_root().join("tests/fixtures/flink-1-19-reactive-ha/out/base/legacy-etl/flinkdeployment-legacy-etl.yaml"),
+    )
+    .unwrap();
     assert!(!legacy.contains("ENABLE_BUILT_IN_PLUGINS"));
 }

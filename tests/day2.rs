@@ -173,10 +173,7 @@ fn savepoint_twice_bumps_the_nonce_twice() {
     let original = read(root, ORDERS);
     ok(root, &["savepoint", "orders"]);
     let stdout = ok(root, &["savepoint", "orders"]);
-    assert_eq!(
-        line_changes(&original, &read(root, ORDERS)).1,
-        lines(&["savepoint_nonce = 4           # taken before the schema change"])
-    );
+    assert_eq!(line_changes(&original, &read(root, ORDERS)).1, lines(&["savepoint_nonce = 4           # taken before the schema change"]));
     assert!(read(root, &format!("out/dev/{FD}")).contains("    savepointTriggerNonce: 4\n"));
     assert!(stdout.contains("-savepoint_nonce = 3 "), "the diff is against the previous run: {stdout}");
     assert!(stdout.ends_with("    orders: savepoint #4\n"), "{stdout}");

@@ -31,10 +31,11 @@ fn explain_ok(root: &Path, args: &[&str]) -> String {
 /// The lines of the section whose heading starts with `title` (headings are underlined with `-`).
 fn section(text: &str, title: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
-    let is_heading = |i: usize| {
-        i + 1 < lines.len() && !lines[i].is_empty() && !lines[i + 1].is_empty() && lines[i + 1].chars().all(|c| c == '-')
-    };
-    let start = (0..lines.len()).find(|&i| is_heading(i) && lines[i].starts_with(title)).unwrap_or_else(|| panic!("no section {title:?} in\n{text}"));
+    let is_heading =
+        |i: usize| i + 1 < lines.len() && !lines[i].is_empty() && !lines[i + 1].is_empty() && lines[i + 1].chars().all(|c| c == '-');
+    let start = (0..lines.len())
+        .find(|&i| is_heading(i) && lines[i].starts_with(title))
+        .unwrap_or_else(|| panic!("no section {title:?} in\n{text}"));
     let end = (start + 2..lines.len()).find(|&i| is_heading(i)).unwrap_or(lines.len());
     let mut out: Vec<String> = lines[start + 2..end].iter().map(|l| l.to_string()).collect();
     while out.last().is_some_and(|l| l.is_empty()) {
@@ -382,7 +383,10 @@ fn assert_well_formed(xml: &str) {
             }
             let eq = a.find('=').unwrap_or_else(|| panic!("attribute without value: {a:?}"));
             let name = &a[..eq];
-            assert!(!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-:_".contains(c)), "bad attribute name {name:?}");
+            assert!(
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-:_".contains(c)),
+                "bad attribute name {name:?}"
+            );
             let rest = &a[eq + 1..];
             assert!(rest.starts_with('"'), "unquoted attribute {name}");
             let end = rest[1..].find('"').unwrap_or_else(|| panic!("unterminated attribute {name}")) + 1;
@@ -430,7 +434,10 @@ fn svg_is_deterministic_and_well_formed() {
     let out = tempfile::tempdir().unwrap();
     let (a, b) = (out.path().join("a.svg"), out.path().join("b.svg"));
     for f in [&a, &b] {
-        let o = flinkops(repo.path(), &["explain", "flink-realtime-features", "--env", "prod", "--from", "2026-01-01", "--svg", f.to_str().unwrap()]);
+        let o = flinkops(
+            repo.path(),
+            &["explain", "flink-realtime-features", "--env", "prod", "--from", "2026-01-01", "--svg", f.to_str().unwrap()],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());

@@ -85,8 +85,24 @@ patch = { spec = { maxReplicas = 12 } }
 "#;
 
 const HOSTILE: &[&str] = &[
-    "\"\"", "0", "-1", "99999999999999999999", "1e309", "nan", "\"latest\"", "true", "[]", "{}", "\"😀\"",
-    "\"0 0 30 2 *\"", "\"../../etc/passwd\"", "\"@every 5m\"", "\"Mars/Olympus\"", "{ secret = 1 }", "\"1.2\"", "[[]]",
+    "\"\"",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "1e309",
+    "nan",
+    "\"latest\"",
+    "true",
+    "[]",
+    "{}",
+    "\"😀\"",
+    "\"0 0 30 2 *\"",
+    "\"../../etc/passwd\"",
+    "\"@every 5m\"",
+    "\"Mars/Olympus\"",
+    "{ secret = 1 }",
+    "\"1.2\"",
+    "[[]]",
 ];
 
 #[derive(Debug, Clone)]
@@ -180,7 +196,13 @@ proptest! {
 fn the_unmutated_fuzz_base_compiles() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for (rel, text) in [("flinkops.toml", PROJECT), ("pipelines/orders.toml", PIPELINE), ("templates/base.toml", TEMPLATE), ("overlays/prod/overlay.toml", OVERLAY), ("jobs/orders/main.py", "print(1)\n")] {
+    for (rel, text) in [
+        ("flinkops.toml", PROJECT),
+        ("pipelines/orders.toml", PIPELINE),
+        ("templates/base.toml", TEMPLATE),
+        ("overlays/prod/overlay.toml", OVERLAY),
+        ("jobs/orders/main.py", "print(1)\n"),
+    ] {
         write(root, rel, text);
     }
     let c = compile(root, &Options::default());

@@ -35,7 +35,13 @@ fn changed_at_run_time(files: &[(String, Value)]) -> BTreeSet<Field> {
                 let target = &doc["spec"]["scaleTargetRef"];
                 assert_eq!(target["kind"], "FlinkDeployment");
                 // The scale subresource of the FlinkDeployment CRD writes spec.taskManager.replicas.
-                out.insert(("flink.apache.org".into(), "FlinkDeployment".into(), target["name"].as_str().unwrap().into(), ns.clone(), "/spec/taskManager/replicas".into()));
+                out.insert((
+                    "flink.apache.org".into(),
+                    "FlinkDeployment".into(),
+                    target["name"].as_str().unwrap().into(),
+                    ns.clone(),
+                    "/spec/taskManager/replicas".into(),
+                ));
             }
             Some("CronJob") => {
                 let script = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str().unwrap();
@@ -68,7 +74,13 @@ fn ignored_by_argocd(app: &Value) -> BTreeSet<Field> {
     let mut out = BTreeSet::new();
     for d in app["spec"]["ignoreDifferences"].as_array().into_iter().flatten() {
         for p in d["jsonPointers"].as_array().unwrap() {
-            out.insert((d["group"].as_str().unwrap().into(), d["kind"].as_str().unwrap().into(), d["name"].as_str().unwrap().into(), d["namespace"].as_str().unwrap().into(), p.as_str().unwrap().into()));
+            out.insert((
+                d["group"].as_str().unwrap().into(),
+                d["kind"].as_str().unwrap().into(),
+                d["name"].as_str().unwrap().into(),
+                d["namespace"].as_str().unwrap().into(),
+                p.as_str().unwrap().into(),
+            ));
         }
     }
     out
@@ -79,7 +91,13 @@ fn ignored_by_flux(k: &Value) -> BTreeSet<Field> {
     for r in k["spec"]["ignore"].as_array().into_iter().flatten() {
         let t = &r["target"];
         for p in r["paths"].as_array().unwrap() {
-            out.insert((t["group"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into(), t["name"].as_str().unwrap().into(), t["namespace"].as_str().unwrap().into(), p.as_str().unwrap().into()));
+            out.insert((
+                t["group"].as_str().unwrap().into(),
+                t["kind"].as_str().unwrap().into(),
+                t["name"].as_str().unwrap().into(),
+                t["namespace"].as_str().unwrap().into(),
+                p.as_str().unwrap().into(),
+            ));
         }
     }
     out
@@ -100,8 +118,12 @@ fn check(root: &Path) {
         assert!(!c.has_errors(), "{}", flinkops::diag::render_all(&c.diagnostics, &c.sources, false));
         for env in &c.envs {
             let prefix = format!("out/{}/", env.name);
-            let docs: Vec<(String, Value)> =
-                c.files.iter().filter(|(p, _)| p.starts_with(&prefix) && !p.ends_with("kustomization.yaml")).map(|(p, b)| (p.clone(), yaml(b))).collect();
+            let docs: Vec<(String, Value)> = c
+                .files
+                .iter()
+                .filter(|(p, _)| p.starts_with(&prefix) && !p.ends_with("kustomization.yaml"))
+                .map(|(p, b)| (p.clone(), yaml(b)))
+                .collect();
             let changed = changed_at_run_time(&docs);
             let delivery = yaml(&c.files[&format!("out/{tool}/{}.yaml", env.name)]);
             let ignored = if tool == "argocd" { ignored_by_argocd(&delivery) } else { ignored_by_flux(&delivery) };

@@ -81,13 +81,12 @@ fn guard_fires_with(shell: &[&str], cron: &str, zone: Tz, minutes: &[i64]) -> BT
     // In a function, `exit` would end the loop: the guard's early exits become returns.
     let body = guard.replace("exit 0", "return 0").replace("exit 1", "return 1");
     let list: Vec<String> = minutes.iter().map(i64::to_string).collect();
-    let script = format!(
-        "set -eu\ng() {{\n{body}echo \"FIRE $t\"\n}}\nfor m in {}; do JOB_NAME=\"pipeline-entry-$m\"; g; done\n",
-        list.join(" ")
-    );
+    let script =
+        format!("set -eu\ng() {{\n{body}echo \"FIRE $t\"\n}}\nfor m in {}; do JOB_NAME=\"pipeline-entry-$m\"; g; done\n", list.join(" "));
     let clock = fake_clock_dir();
     let path = format!("{}:{}", clock.path().display(), std::env::var("PATH").unwrap_or_default());
-    let out = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(&script).env("PATH", path).output().expect("the shell is on the machine");
+    let out =
+        Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(&script).env("PATH", path).output().expect("the shell is on the machine");
     assert!(out.status.success(), "guard failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().lines().filter_map(|l| l.strip_prefix("FIRE ")).map(|m| m.parse().unwrap()).collect()
 }

@@ -236,22 +236,16 @@ fn get_time(value: &str, local: Tz) -> (DateTime<Utc>, Option<Tz>) {
     // Go checks the weekday name's syntax but otherwise ignores it (robfig's table has one wrong
     // name: "Tue Aug 1 00:00 2012" is a Wednesday), so it is dropped before chrono, which checks.
     let without_weekday = match value.split_once(' ') {
-        Some((day, rest)) if ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].contains(&day) => {
-            rest
-        }
+        Some((day, rest)) if ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].contains(&day) => rest,
         _ => value,
     };
     for layout in ["%b %d %H:%M %Y", "%b %d %H:%M:%S %Y"] {
         if let Ok(wall) = NaiveDateTime::parse_from_str(without_weekday, layout) {
-            let t = loc
-                .from_local_datetime(&wall)
-                .single()
-                .unwrap_or_else(|| panic!("{value} is not a single instant in {loc}"));
+            let t = loc.from_local_datetime(&wall).single().unwrap_or_else(|| panic!("{value} is not a single instant in {loc}"));
             return (t.with_timezone(&Utc), zone);
         }
     }
-    let t = DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%z")
-        .unwrap_or_else(|e| panic!("could not parse time value {value}: {e}"));
+    let t = DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%z").unwrap_or_else(|e| panic!("could not parse time value {value}: {e}"));
     (t.with_timezone(&Utc), zone)
 }
 
@@ -277,29 +271,17 @@ fn five_field(spec: &str, with_seconds: bool) -> Result<(Option<Tz>, String), St
 fn robfig_next(cron: &Cron, zone: Tz, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let from = t.with_nanosecond(0).unwrap() + Duration::seconds(1);
     next_firings(cron, zone, from, 1).first().map(|f| {
-        assert_eq!(
-            f.local,
-            f.utc.with_timezone(&zone).naive_local(),
-            "local time of {f:?}"
-        );
+        assert_eq!(f.local, f.utc.with_timezone(&zone).naive_local(), "local time of {f:?}");
         f.utc
     })
 }
 
 fn fmt(t: Option<DateTime<Utc>>, zone: Tz) -> String {
-    t.map_or("none".into(), |t| {
-        t.with_timezone(&zone)
-            .format("%Y-%m-%dT%H:%M:%S%z (%Z)")
-            .to_string()
-    })
+    t.map_or("none".into(), |t| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M:%S%z (%Z)").to_string())
 }
 
 /// Runs a (time, spec, expected) table; returns (used, skipped) and panics listing every failure.
-fn run_next_table(
-    table: &[(&str, &str, &str)],
-    with_seconds: bool,
-    local: Tz,
-) -> (usize, Vec<String>) {
+fn run_next_table(table: &[(&str, &str, &str)], with_seconds: bool, local: Tz) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
     let mut used = 0;
@@ -319,9 +301,7 @@ fn run_next_table(
             // robfig: no activation (zero time). flinkops refuses the expression up front.
             match Cron::parse(&text) {
                 Err(CronError::NeverFires { .. }) => {}
-                other => failures.push(format!(
-                    "{case}: expected a NeverFires rejection, got {other:?}"
-                )),
+                other => failures.push(format!("{case}: expected a NeverFires rejection, got {other:?}")),
             }
             continue;
         }
@@ -335,19 +315,10 @@ fn run_next_table(
         let (want, _) = get_time(expected, zone);
         let got = robfig_next(&cron, zone, t);
         if got != Some(want) {
-            failures.push(format!(
-                "{case}: expected {expected} = {}, got {}",
-                fmt(Some(want), zone),
-                fmt(got, zone)
-            ));
+            failures.push(format!("{case}: expected {expected} = {}, got {}", fmt(Some(want), zone), fmt(got, zone)));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {used} cases fail:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {used} cases fail:\n{}", failures.len(), failures.join("\n"));
     (used, skipped)
 }
 
@@ -357,29 +328,17 @@ fn run_next_table(
 fn robfig_test_next() {
     let (used, skipped) = run_next_table(TEST_NEXT, true, chrono_tz::UTC);
     assert_eq!((used, skipped.len()), (52, 6), "skipped: {skipped:#?}");
-    assert!(
-        skipped.iter().all(|s| s.contains("seconds field `15/35`")),
-        "{skipped:#?}"
-    );
+    assert!(skipped.iter().all(|s| s.contains("seconds field `15/35`")), "{skipped:#?}");
 }
 
 #[test]
 fn robfig_test_next_dst_cases_are_all_used() {
     // Every TZ case of TestNext (New York's spring gap and autumn overlap, São Paulo's missing
     // midnight) has seconds 0, so none is lost in the conversion.
-    let tz_cases: Vec<_> = TEST_NEXT
-        .iter()
-        .filter(|(t, s, _)| t.contains("TZ=") || s.contains("TZ="))
-        .collect();
+    let tz_cases: Vec<_> = TEST_NEXT.iter().filter(|(t, s, _)| t.contains("TZ=") || s.contains("TZ=")).collect();
     assert_eq!(tz_cases.len(), 37);
     assert!(tz_cases.iter().all(|(_, s, _)| five_field(s, true).is_ok()));
-    assert_eq!(
-        tz_cases
-            .iter()
-            .filter(|(t, s, _)| t.contains("New_York") || s.contains("New_York"))
-            .count(),
-        35
-    );
+    assert_eq!(tz_cases.iter().filter(|(t, s, _)| t.contains("New_York") || s.contains("New_York")).count(), 35);
 }
 
 #[test]
@@ -398,10 +357,7 @@ fn robfig_test_activation() {
         let (t, _) = get_time(time, chrono_tz::UTC);
         let next = robfig_next(&cron, chrono_tz::UTC, t - Duration::seconds(1));
         if (next == Some(t)) != expected {
-            failures.push(format!(
-                "{time:?}, {spec:?}: expected {expected}, next is {}",
-                fmt(next, chrono_tz::UTC)
-            ));
+            failures.push(format!("{time:?}, {spec:?}: expected {expected}, next is {}", fmt(next, chrono_tz::UTC)));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -430,41 +386,20 @@ fn robfig_dst_sequences() {
         let cron = Cron::parse(spec).unwrap();
         next_firings(&cron, ny, t + Duration::seconds(1), n)
             .iter()
-            .map(|f| {
-                f.utc
-                    .with_timezone(&ny)
-                    .format("%Y-%m-%dT%H:%M:%S%z")
-                    .to_string()
-            })
+            .map(|f| f.utc.with_timezone(&ny).format("%Y-%m-%dT%H:%M:%S%z").to_string())
             .collect()
     };
     assert_eq!(
         seq("0 * * * ?", "2012-03-11T00:00:00-0500", 4),
-        [
-            "2012-03-11T01:00:00-0500",
-            "2012-03-11T03:00:00-0400",
-            "2012-03-11T04:00:00-0400",
-            "2012-03-11T05:00:00-0400"
-        ]
+        ["2012-03-11T01:00:00-0500", "2012-03-11T03:00:00-0400", "2012-03-11T04:00:00-0400", "2012-03-11T05:00:00-0400"]
     );
     assert_eq!(
         seq("0 * * * ?", "2012-11-04T00:00:00-0400", 3),
-        [
-            "2012-11-04T01:00:00-0400",
-            "2012-11-04T01:00:00-0500",
-            "2012-11-04T02:00:00-0500"
-        ]
+        ["2012-11-04T01:00:00-0400", "2012-11-04T01:00:00-0500", "2012-11-04T02:00:00-0500"]
     );
     assert_eq!(
         seq("0 1 * * ?", "2012-11-04T00:00:00-0400", 3),
-        [
-            "2012-11-04T01:00:00-0400",
-            "2012-11-04T01:00:00-0500",
-            "2012-11-05T01:00:00-0500"
-        ]
+        ["2012-11-04T01:00:00-0400", "2012-11-04T01:00:00-0500", "2012-11-05T01:00:00-0500"]
     );
-    assert_eq!(
-        seq("0 2 * * ?", "2012-03-11T00:00:00-0500", 1),
-        ["2012-03-12T02:00:00-0400"]
-    );
+    assert_eq!(seq("0 2 * * ?", "2012-03-11T00:00:00-0500", 1), ["2012-03-12T02:00:00-0400"]);
 }

@@ -79,11 +79,7 @@ fn read_field(text: &str, min: u32, max: u32) -> Result<(u64, bool), String> {
     let mut star = false;
     for item in text.split(',') {
         let (range, step) = match item.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<u32>()
-                    .map_err(|_| format!("bad step in `{item}`"))?,
-            ),
+            Some((r, s)) => (r, s.parse::<u32>().map_err(|_| format!("bad step in `{item}`"))?),
             None => (item, 1),
         };
         if step == 0 {
@@ -116,23 +112,13 @@ impl Expr {
     fn read(text: &str) -> Expr {
         let f: Vec<&str> = text.split_whitespace().collect();
         assert_eq!(f.len(), 5, "`{text}` is not 5 fields");
-        let field = |i: usize, min, max| {
-            read_field(f[i], min, max).unwrap_or_else(|e| panic!("`{text}`: {e}"))
-        };
+        let field = |i: usize, min, max| read_field(f[i], min, max).unwrap_or_else(|e| panic!("`{text}`: {e}"));
         let (minutes, _) = field(0, 0, 59);
         let (hours, _) = field(1, 0, 23);
         let (doms, dom_star) = field(2, 1, 31);
         let (months, _) = field(3, 1, 12);
         let (dows, dow_star) = field(4, 0, 6);
-        Expr {
-            minutes,
-            hours,
-            doms,
-            months,
-            dows,
-            dom_star,
-            dow_star,
-        }
+        Expr { minutes, hours, doms, months, dows, dom_star, dow_star }
     }
 
     fn date_matches(&self, d: NaiveDate) -> bool {
@@ -141,11 +127,7 @@ impl Expr {
         }
         let dom = self.doms & (1 << d.day()) != 0;
         let dow = self.dows & (1 << d.weekday().num_days_from_sunday()) != 0;
-        if self.dom_star || self.dow_star {
-            dom && dow
-        } else {
-            dom || dow
-        }
+        if self.dom_star || self.dow_star { dom && dow } else { dom || dow }
     }
 
     /// The (hour, minute) pairs, in order.
@@ -182,19 +164,11 @@ impl Expr {
 // The oracle.
 
 fn horizon_start(valid_from: NaiveDate) -> i64 {
-    valid_from
-        .and_hms_opt(0, 0, 0)
-        .unwrap()
-        .and_utc()
-        .timestamp()
-        / 60
+    valid_from.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() / 60
 }
 
 fn horizon_end_minute() -> i64 {
-    Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0)
-        .unwrap()
-        .timestamp()
-        / 60
+    Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap().timestamp() / 60
 }
 
 fn minute_to_utc(t: i64) -> DateTime<Utc> {
@@ -252,11 +226,7 @@ fn criterion(instants: &[i64], valid_from: NaiveDate) -> Verdict {
     let calendar: Vec<(usize, usize, usize)> = (0..days)
         .map(|i| {
             let d = valid_from + Duration::days(i as i64);
-            (
-                d.month() as usize,
-                d.day() as usize,
-                d.weekday().num_days_from_sunday() as usize,
-            )
+            (d.month() as usize, d.day() as usize, d.weekday().num_days_from_sunday() as usize)
         })
         .collect();
     // How many dates of the horizon each class (month, day of month) / (month, weekday) has.
@@ -293,10 +263,7 @@ fn criterion(instants: &[i64], valid_from: NaiveDate) -> Verdict {
             }
         }
     }
-    Verdict {
-        expressible: first_uncovered.is_none(),
-        first_uncovered,
-    }
+    Verdict { expressible: first_uncovered.is_none(), first_uncovered }
 }
 
 /// Every instant (sorted, with multiplicity) at which `exprs`, read in UTC, fire over the horizon.
@@ -319,11 +286,7 @@ fn utc_instants(exprs: &[Expr], valid_from: NaiveDate) -> Vec<i64> {
 }
 
 fn fmt_minutes(ts: &[i64]) -> String {
-    ts.iter()
-        .take(6)
-        .map(|&t| minute_to_utc(t).format("%Y-%m-%d %H:%M").to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    ts.iter().take(6).map(|&t| minute_to_utc(t).format("%Y-%m-%d %H:%M").to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// What the converter answered, when it agrees with the oracle.
@@ -365,23 +328,13 @@ fn check(text: &str, zone: &str, valid_from: NaiveDate) -> Result<(Answer, Vec<i
             }
             if !verdict.expressible {
                 let t = minute_to_utc(verdict.first_uncovered.unwrap());
-                return Err(format!(
-                    "{ctx}: oracle says inexpressible (first at {t}), converter gave {texts:?}"
-                ));
+                return Err(format!("{ctx}: oracle says inexpressible (first at {t}), converter gave {texts:?}"));
             }
             let readers: Vec<Expr> = texts.iter().map(|t| Expr::read(t)).collect();
             let got = utc_instants(&readers, valid_from);
             if got != instants {
-                let extra: Vec<i64> = got
-                    .iter()
-                    .copied()
-                    .filter(|t| instants.binary_search(t).is_err())
-                    .collect();
-                let missing: Vec<i64> = instants
-                    .iter()
-                    .copied()
-                    .filter(|t| got.binary_search(t).is_err())
-                    .collect();
+                let extra: Vec<i64> = got.iter().copied().filter(|t| instants.binary_search(t).is_err()).collect();
+                let missing: Vec<i64> = instants.iter().copied().filter(|t| got.binary_search(t).is_err()).collect();
                 let mut dups = got.clone();
                 dups.dedup();
                 return Err(format!(
@@ -393,63 +346,29 @@ fn check(text: &str, zone: &str, valid_from: NaiveDate) -> Result<(Answer, Vec<i
             }
             Ok((Answer::Converted(texts), instants))
         }
-        Err(ConvertError::NoFirings { .. }) if instants.is_empty() => {
-            Ok((Answer::NoFirings, instants))
-        }
-        Err(ConvertError::Inexpressible {
-            instant,
-            same_weekday,
-            same_day_of_month,
-            ..
-        }) => {
+        Err(ConvertError::NoFirings { .. }) if instants.is_empty() => Ok((Answer::NoFirings, instants)),
+        Err(ConvertError::Inexpressible { instant, same_weekday, same_day_of_month, .. }) => {
             if verdict.expressible {
-                return Err(format!(
-                    "{ctx}: refused at {instant}, but the oracle finds an exact set ({} firings)",
-                    instants.len()
-                ));
+                return Err(format!("{ctx}: refused at {instant}, but the oracle finds an exact set ({} firings)", instants.len()));
             }
             let first = minute_to_utc(verdict.first_uncovered.unwrap());
             if instant != first {
-                return Err(format!(
-                    "{ctx}: refused naming {instant}, the oracle's first uncovered firing is {first}"
-                ));
+                return Err(format!("{ctx}: refused naming {instant}, the oracle's first uncovered firing is {first}"));
             }
             let fires = |t: DateTime<Utc>| instants.binary_search(&(t.timestamp() / 60)).is_ok();
-            let (hm, month) = (
-                |t: DateTime<Utc>| t.format("%H:%M").to_string(),
-                |t: DateTime<Utc>| t.month(),
-            );
+            let (hm, month) = (|t: DateTime<Utc>| t.format("%H:%M").to_string(), |t: DateTime<Utc>| t.month());
             for (w, what, same) in [
-                (
-                    same_weekday,
-                    "weekday",
-                    same_weekday.weekday() == instant.weekday(),
-                ),
-                (
-                    same_day_of_month,
-                    "day of month",
-                    same_day_of_month.day() == instant.day(),
-                ),
+                (same_weekday, "weekday", same_weekday.weekday() == instant.weekday()),
+                (same_day_of_month, "day of month", same_day_of_month.day() == instant.day()),
             ] {
-                let in_horizon = w.timestamp() / 60 >= horizon_start(valid_from)
-                    && w.timestamp() / 60 < horizon_end_minute();
-                if !same
-                    || hm(w) != hm(instant)
-                    || month(w) != month(instant)
-                    || !in_horizon
-                    || fires(w)
-                {
-                    return Err(format!(
-                        "{ctx}: witness ({what}) {w} for {instant} is not a non-firing twin"
-                    ));
+                let in_horizon = w.timestamp() / 60 >= horizon_start(valid_from) && w.timestamp() / 60 < horizon_end_minute();
+                if !same || hm(w) != hm(instant) || month(w) != month(instant) || !in_horizon || fires(w) {
+                    return Err(format!("{ctx}: witness ({what}) {w} for {instant} is not a non-firing twin"));
                 }
             }
             Ok((Answer::Refused, instants))
         }
-        Err(e) => Err(format!(
-            "{ctx}: unexpected error {e} ({} oracle firings)",
-            instants.len()
-        )),
+        Err(e) => Err(format!("{ctx}: unexpected error {e} ({} oracle firings)", instants.len())),
     }
 }
 
@@ -491,22 +410,15 @@ fn oracle_sanity() {
     // 2096 is a leap year: 2096-02-28 17:00 UTC does not fire (2096-02-29 does), so the class
     // "February 28" is not full, and no February weekday class is: the first uncovered firing is
     // 2095-02-28 17:00 UTC (January 31 is a full class).
-    assert_eq!(
-        minute_to_utc(v.first_uncovered.unwrap()),
-        Utc.with_ymd_and_hms(2095, 2, 28, 17, 0, 0).unwrap()
-    );
+    assert_eq!(minute_to_utc(v.first_uncovered.unwrap()), Utc.with_ymd_and_hms(2095, 2, 28, 17, 0, 0).unwrap());
 }
 
 /// The horizon matters: with no leap day left in it, "the last day of every month" is exact.
 #[test]
 fn first_of_month_in_shanghai_without_leap_years() {
-    let got =
-        agree("0 1 1 * *", "Asia/Shanghai", date(2097, 3, 1)).unwrap_or_else(|e| panic!("{e}"));
+    let got = agree("0 1 1 * *", "Asia/Shanghai", date(2097, 3, 1)).unwrap_or_else(|e| panic!("{e}"));
     assert!(got.is_some());
-    assert_eq!(
-        agree("0 1 1 * *", "Asia/Shanghai", date(2096, 2, 28)),
-        Ok(None)
-    );
+    assert_eq!(agree("0 1 1 * *", "Asia/Shanghai", date(2096, 2, 28)), Ok(None));
 }
 
 /// The ends of the horizon are UTC instants: local 2100-01-01 01:00 in Shanghai is inside it,
@@ -514,27 +426,12 @@ fn first_of_month_in_shanghai_without_leap_years() {
 #[test]
 fn horizon_edges() {
     let answer = |text, zone, vf| check(text, zone, vf).unwrap_or_else(|e| panic!("{e}")).0;
-    assert_eq!(
-        answer("0 1 1 1 *", "Asia/Shanghai", date(2099, 6, 1)),
-        Answer::Converted(vec!["0 17 31 12 *".into()])
-    );
-    assert_eq!(
-        answer("0 20 31 12 *", "Etc/GMT+5", date(2099, 6, 1)),
-        Answer::NoFirings
-    );
-    assert_eq!(
-        answer("0 0 29 2 *", "Asia/Shanghai", date(2096, 3, 1)),
-        Answer::NoFirings
-    );
-    assert_eq!(
-        answer("0 0 30 2 *", "Asia/Shanghai", date(2026, 1, 1)),
-        Answer::NeverFires
-    );
+    assert_eq!(answer("0 1 1 1 *", "Asia/Shanghai", date(2099, 6, 1)), Answer::Converted(vec!["0 17 31 12 *".into()]));
+    assert_eq!(answer("0 20 31 12 *", "Etc/GMT+5", date(2099, 6, 1)), Answer::NoFirings);
+    assert_eq!(answer("0 0 29 2 *", "Asia/Shanghai", date(2096, 3, 1)), Answer::NoFirings);
+    assert_eq!(answer("0 0 30 2 *", "Asia/Shanghai", date(2026, 1, 1)), Answer::NeverFires);
     // Valid from the first instant: 2026-01-01 00:00 UTC is 08:00 in Shanghai.
-    assert!(matches!(
-        answer("0 8 1 1 *", "Asia/Shanghai", date(2026, 1, 1)),
-        Answer::Converted(_)
-    ));
+    assert!(matches!(answer("0 8 1 1 *", "Asia/Shanghai", date(2026, 1, 1)), Answer::Converted(_)));
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -546,16 +443,10 @@ fn spec_example(text: &str, zone: &str, ok: bool, spec_forms: &[&str]) {
     let vf = date(2026, 1, 1);
     let (got, want) = check(text, zone, vf).unwrap_or_else(|e| panic!("{e}"));
     let expected = if ok { "Converted" } else { "Refused" };
-    assert!(
-        format!("{got:?}").starts_with(expected),
-        "`{text}` in {zone}: expected {expected}, converter gave {got:?}"
-    );
+    assert!(format!("{got:?}").starts_with(expected), "`{text}` in {zone}: expected {expected}, converter gave {got:?}");
     if !spec_forms.is_empty() {
         let forms: Vec<Expr> = spec_forms.iter().map(|t| Expr::read(t)).collect();
-        assert!(
-            utc_instants(&forms, vf) == want,
-            "the spec's forms {spec_forms:?} for `{text}` in {zone} are not exact"
-        );
+        assert!(utc_instants(&forms, vf) == want, "the spec's forms {spec_forms:?} for `{text}` in {zone} are not exact");
     }
 }
 
@@ -579,12 +470,7 @@ fn spec_kolkata_and_kathmandu_shift_minutes() {
 
 #[test]
 fn spec_bogota_day_30_splits() {
-    spec_example(
-        "0 21 30 * *",
-        "America/Bogota",
-        true,
-        &["0 2 31 1,3,5,7,8,10,12 *", "0 2 1 5,7,10,12 *"],
-    );
+    spec_example("0 21 30 * *", "America/Bogota", true, &["0 2 31 1,3,5,7,8,10,12 *", "0 2 1 5,7,10,12 *"]);
 }
 
 #[test]
@@ -604,12 +490,7 @@ fn spec_new_york_every_15_minutes() {
 
 #[test]
 fn spec_sydney_sunday_afternoon() {
-    spec_example(
-        "15 15 * * 0",
-        "Australia/Sydney",
-        true,
-        &["15 4 * 1-3,10-12 0", "15 5 * 4-9 0"],
-    );
+    spec_example("15 15 * * 0", "Australia/Sydney", true, &["15 4 * 1-3,10-12 0", "15 5 * 4-9 0"]);
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -636,9 +517,7 @@ fn zones_whose_rules_changed() {
     for (text, zone, vf, ok) in cases {
         match agree(text, zone, vf) {
             Ok(r) if r.is_some() == ok => {}
-            Ok(r) => failures.push(format!(
-                "`{text}` in {zone} from {vf}: expected ok={ok}, got {r:?}"
-            )),
+            Ok(r) => failures.push(format!("`{text}` in {zone} from {vf}: expected ok={ok}, got {r:?}")),
             Err(e) => failures.push(e),
         }
     }
@@ -648,13 +527,7 @@ fn zones_whose_rules_changed() {
 // ----------------------------------------------------------------------------------------------
 // Every-15-minute and all-hour forms in every zone.
 
-const DENSE: &[&str] = &[
-    "*/15 * * * *",
-    "0 * * * 1-5",
-    "30 * 1 * *",
-    "0 * * * *",
-    "45 * * * 0",
-];
+const DENSE: &[&str] = &["*/15 * * * *", "0 * * * 1-5", "30 * 1 * *", "0 * * * *", "45 * * * 0"];
 
 fn dense_sweep(valid_from: NaiveDate) {
     let mut failures = Vec::new();
@@ -685,13 +558,8 @@ fn dense_forms_in_every_zone_full_horizon() {
 // ----------------------------------------------------------------------------------------------
 // Random crons from simple components.
 
-fn num_list(
-    min: u32,
-    max: u32,
-    n: std::ops::RangeInclusive<usize>,
-) -> impl Strategy<Value = String> {
-    prop::collection::btree_set(min..=max, n)
-        .prop_map(|s| s.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
+fn num_list(min: u32, max: u32, n: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = String> {
+    prop::collection::btree_set(min..=max, n).prop_map(|s| s.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
 }
 
 fn num_range(min: u32, max: u32) -> impl Strategy<Value = String> {
@@ -736,10 +604,7 @@ fn gen_valid_from() -> impl Strategy<Value = NaiveDate> {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn budgeted(text: &str, valid_from: NaiveDate) -> NaiveDate {
@@ -757,10 +622,7 @@ fn budgeted(text: &str, valid_from: NaiveDate) -> NaiveDate {
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: env_u64("PROPTEST_CASES", 96) as u32,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: env_u64("PROPTEST_CASES", 96) as u32, ..ProptestConfig::default() }
 }
 
 proptest! {

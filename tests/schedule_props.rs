@@ -9,9 +9,7 @@
 //! witnesses (same UTC time and month, same weekday / same day of month) really do not — which
 //! proves that no set of plain UTC crons can be exact.
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use flinkops::schedule::{ConvertError, Cron, CronError, guarded_superset, next_firings, to_utc};
 use proptest::prelude::*;
@@ -54,28 +52,18 @@ struct GenCron {
 
 impl GenCron {
     fn text(&self) -> String {
-        format!(
-            "{} {} {} {} {}",
-            self.minute.text, self.hour.text, self.dom.text, self.month.text, self.dow.text
-        )
+        format!("{} {} {} {} {}", self.minute.text, self.hour.text, self.dom.text, self.month.text, self.dow.text)
     }
 
     /// The oracle's matcher: robfig's rule, written out plainly.
     fn matches(&self, t: &NaiveDateTime) -> bool {
         let has = |f: &Field, v: u32| f.values & (1u64 << v) != 0;
-        if !has(&self.minute, t.minute())
-            || !has(&self.hour, t.hour())
-            || !has(&self.month, t.month())
-        {
+        if !has(&self.minute, t.minute()) || !has(&self.hour, t.hour()) || !has(&self.month, t.month()) {
             return false;
         }
         let dom = has(&self.dom, t.day());
         let dow = has(&self.dow, t.weekday().num_days_from_sunday());
-        if self.dom.star || self.dow.star {
-            dom && dow
-        } else {
-            dom || dow
-        }
+        if self.dom.star || self.dow.star { dom && dow } else { dom || dow }
     }
 
     /// Whether any date at all matches (February 29 counts).
@@ -83,16 +71,14 @@ impl GenCron {
         if !self.dow.star || self.dom.star {
             return true;
         }
-        (1..=12u32)
-            .filter(|m| self.month.values & (1 << m) != 0)
-            .any(|m| {
-                let days = match m {
-                    2 => 29,
-                    4 | 6 | 9 | 11 => 30,
-                    _ => 31,
-                };
-                (1..=days).any(|d| self.dom.values & (1u64 << d) != 0)
-            })
+        (1..=12u32).filter(|m| self.month.values & (1 << m) != 0).any(|m| {
+            let days = match m {
+                2 => 29,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            (1..=days).any(|d| self.dom.values & (1u64 << d) != 0)
+        })
     }
 }
 
@@ -101,27 +87,14 @@ fn bits(values: impl IntoIterator<Item = u32>) -> u64 {
 }
 
 fn name_case(name: &str, upper: bool) -> String {
-    if upper {
-        name.to_uppercase()
-    } else {
-        name.to_string()
-    }
+    if upper { name.to_uppercase() } else { name.to_string() }
 }
 
 /// A field over `min..=max`. `star_weight` biases towards `*`, which keeps more conversions
 /// expressible; `names` are the 3-letter names where the field has them.
-fn field(
-    min: u32,
-    max: u32,
-    star_weight: u32,
-    names: Option<&'static [&'static str]>,
-) -> BoxedStrategy<Field> {
+fn field(min: u32, max: u32, star_weight: u32, names: Option<&'static [&'static str]>) -> BoxedStrategy<Field> {
     let all = bits(min..=max);
-    let single = (min..=max).prop_map(|v| Field {
-        text: v.to_string(),
-        values: bits([v]),
-        star: false,
-    });
+    let single = (min..=max).prop_map(|v| Field { text: v.to_string(), values: bits([v]), star: false });
     let list = prop::collection::btree_set(min..=max, 2..=4).prop_map(|s| Field {
         text: s.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
         values: bits(s.iter().copied()),
@@ -129,33 +102,18 @@ fn field(
     });
     let range = (min..=max, min..=max).prop_map(|(a, b)| {
         let (a, b) = (a.min(b), a.max(b));
-        Field {
-            text: format!("{a}-{b}"),
-            values: bits(a..=b),
-            star: false,
-        }
+        Field { text: format!("{a}-{b}"), values: bits(a..=b), star: false }
     });
     let span = max - min;
-    let step = (2..=span.max(2)).prop_map(move |n| Field {
-        text: format!("*/{n}"),
-        values: bits((min..=max).step_by(n as usize)),
-        star: false,
-    });
+    let step =
+        (2..=span.max(2)).prop_map(move |n| Field { text: format!("*/{n}"), values: bits((min..=max).step_by(n as usize)), star: false });
     let start_step = (min..=max, 2..=span.max(2)).prop_map(move |(a, n)| Field {
         text: format!("{a}/{n}"),
         values: bits((a..=max).step_by(n as usize)),
         star: false,
     });
-    let star = prop_oneof![Just("*"), Just("?")].prop_map(move |s| Field {
-        text: s.to_string(),
-        values: all,
-        star: true,
-    });
-    let star_in_list = (min..=max).prop_map(move |v| Field {
-        text: format!("{v},*"),
-        values: all,
-        star: true,
-    });
+    let star = prop_oneof![Just("*"), Just("?")].prop_map(move |s| Field { text: s.to_string(), values: all, star: true });
+    let star_in_list = (min..=max).prop_map(move |v| Field { text: format!("{v},*"), values: all, star: true });
     let mut choices: Vec<(u32, BoxedStrategy<Field>)> = vec![
         (star_weight, star.boxed()),
         (1, star_in_list.boxed()),
@@ -167,19 +125,14 @@ fn field(
     ];
     if let Some(names) = names {
         let first = min;
-        let named =
-            (0..names.len(), 0..names.len(), any::<bool>()).prop_map(move |(a, b, upper)| {
-                let (a, b) = (a.min(b), a.max(b));
-                Field {
-                    text: format!(
-                        "{}-{}",
-                        name_case(names[a], upper),
-                        name_case(names[b], !upper)
-                    ),
-                    values: bits(first + a as u32..=first + b as u32),
-                    star: false,
-                }
-            });
+        let named = (0..names.len(), 0..names.len(), any::<bool>()).prop_map(move |(a, b, upper)| {
+            let (a, b) = (a.min(b), a.max(b));
+            Field {
+                text: format!("{}-{}", name_case(names[a], upper), name_case(names[b], !upper)),
+                values: bits(first + a as u32..=first + b as u32),
+                star: false,
+            }
+        });
         choices.push((1, named.boxed()));
     }
     prop::strategy::Union::new_weighted(choices).boxed()
@@ -207,26 +160,12 @@ fn minute_field() -> BoxedStrategy<Field> {
     .boxed()
 }
 
-const MONTHS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 fn gen_cron() -> impl Strategy<Value = GenCron> {
-    (
-        minute_field(),
-        field(0, 23, 3, None),
-        field(1, 31, 10, None),
-        field(1, 12, 10, Some(MONTHS)),
-        field(0, 6, 5, Some(DAYS)),
-    )
-        .prop_map(|(minute, hour, dom, month, dow)| GenCron {
-            minute,
-            hour,
-            dom,
-            month,
-            dow,
-        })
+    (minute_field(), field(0, 23, 3, None), field(1, 31, 10, None), field(1, 12, 10, Some(MONTHS)), field(0, 6, 5, Some(DAYS)))
+        .prop_map(|(minute, hour, dom, month, dow)| GenCron { minute, hour, dom, month, dow })
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -262,10 +201,7 @@ impl UtcExpr {
                     let v: u32 = range.parse().expect("number");
                     (v, v)
                 };
-                assert!(
-                    min <= a && a <= b && b <= max,
-                    "output `{text}` has a bad item `{item}`"
-                );
+                assert!(min <= a && a <= b && b <= max, "output `{text}` has a bad item `{item}`");
                 set |= bits((a..=b).step_by(step as usize));
             }
             fields[i] = (set, false);
@@ -280,11 +216,7 @@ impl UtcExpr {
         }
         let dom = has(2, t.day());
         let dow = has(4, t.weekday().num_days_from_sunday());
-        if self.fields[2].1 || self.fields[4].1 {
-            dom && dow
-        } else {
-            dom || dow
-        }
+        if self.fields[2].1 || self.fields[4].1 { dom && dow } else { dom || dow }
     }
 }
 
@@ -307,10 +239,7 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 fn changes_in_year(tz: Tz, year: i32) -> Vec<DateTime<Utc>> {
     let mut out = Vec::new();
     let mut t = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).unwrap();
-    let end = Utc
-        .with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0)
-        .unwrap()
-        .min(horizon_end());
+    let end = Utc.with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0).unwrap().min(horizon_end());
     let off = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
     let mut cur = off(t);
     while t < end {
@@ -327,14 +256,7 @@ fn changes_in_year(tz: Tz, year: i32) -> Vec<DateTime<Utc>> {
 /// Picks a window of `days` days inside the horizon: around one of the zone's offset changes in
 /// a random year when `near_change` and the zone has one, else starting in a random month the
 /// cron allows (so that most windows contain firings).
-fn window(
-    tz: Tz,
-    valid_from: NaiveDate,
-    months: u64,
-    seed: u64,
-    days: i64,
-    near_change: bool,
-) -> (DateTime<Utc>, DateTime<Utc>) {
+fn window(tz: Tz, valid_from: NaiveDate, months: u64, seed: u64, days: i64, near_change: bool) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = midnight(valid_from);
     let years = (2100 - valid_from.year()) as u64;
     let year = valid_from.year() + (seed % years) as i32;
@@ -351,8 +273,8 @@ fn window(
     let month = allowed[(seed / 7) as usize % allowed.len()];
     let month_start = Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).unwrap();
     // Start up to five days before the month and at any minute of the day.
-    let from = (month_start + Duration::minutes((seed / 1009) as i64 % (36 * 1440) - 5 * 1440))
-        .clamp(start, horizon_end() - Duration::days(1));
+    let from =
+        (month_start + Duration::minutes((seed / 1009) as i64 % (36 * 1440) - 5 * 1440)).clamp(start, horizon_end() - Duration::days(1));
     (from, (from + Duration::days(days)).min(horizon_end()))
 }
 
@@ -365,8 +287,7 @@ fn valid_from_of(choice: u32) -> NaiveDate {
     if choice < 6 {
         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
     } else {
-        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
-            + Duration::days(i64::from(choice) * 977 % 25_000)
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Duration::days(i64::from(choice) * 977 % 25_000)
     }
 }
 
@@ -508,10 +429,7 @@ fn spec_examples_exact_around_transitions() {
             .iter()
             .map(|c| UtcExpr::read(&c.to_string()))
             .collect();
-        let mut windows: Vec<DateTime<Utc>> = changes_in_year(tz, 2026)
-            .into_iter()
-            .chain(changes_in_year(tz, 2099))
-            .collect();
+        let mut windows: Vec<DateTime<Utc>> = changes_in_year(tz, 2026).into_iter().chain(changes_in_year(tz, 2099)).collect();
         windows.push(Utc.with_ymd_and_hms(2026, 4, 28, 0, 0, 0).unwrap());
         for c in windows {
             let mut t = (c - Duration::days(3)).max(midnight(valid_from));

@@ -37,9 +37,7 @@ fn assert_rejected_at(doc: &Value, operator: Operator, pointer: &str) -> Vec<Str
         ),
         Err(errors) => {
             assert!(
-                errors
-                    .iter()
-                    .any(|e| e.starts_with(&format!("{pointer}: "))),
+                errors.iter().any(|e| e.starts_with(&format!("{pointer}: "))),
                 "expected an error at {pointer}, got:\n  {}",
                 errors.join("\n  ")
             );
@@ -52,9 +50,7 @@ fn assert_rejected_at(doc: &Value, operator: Operator, pointer: &str) -> Vec<Str
 fn with(doc: &Value, pointer: &str, value: Value) -> Value {
     let mut doc = doc.clone();
     let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    let target = doc
-        .pointer_mut(parent)
-        .unwrap_or_else(|| panic!("no parent {parent}"));
+    let target = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no parent {parent}"));
     match target {
         Value::Object(map) => {
             map.insert(key.to_owned(), value);
@@ -69,11 +65,7 @@ fn with(doc: &Value, pointer: &str, value: Value) -> Value {
 fn without(doc: &Value, pointer: &str) -> Value {
     let mut doc = doc.clone();
     let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-    doc.pointer_mut(parent)
-        .and_then(Value::as_object_mut)
-        .unwrap()
-        .remove(key)
-        .expect("member");
+    doc.pointer_mut(parent).and_then(Value::as_object_mut).unwrap().remove(key).expect("member");
     doc
 }
 
@@ -349,11 +341,7 @@ fn operator_1_15_shape_is_still_valid_against_operator_1_16() {
 
 #[test]
 fn taskmanager_resources_is_rejected_by_operator_1_15() {
-    let doc = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/spec/taskManager/resources",
-        json!({"requests": {"cpu": "1", "memory": "4Gi"}}),
-    );
+    let doc = with(&yaml(FLINK_DEPLOYMENT_1_15), "/spec/taskManager/resources", json!({"requests": {"cpu": "1", "memory": "4Gi"}}));
     assert_rejected_at(&doc, V1_15, "/spec/taskManager/resources");
 }
 
@@ -367,11 +355,7 @@ fn resources_requests_limits_shape_is_valid_for_operator_1_16_only() {
 
 #[test]
 fn flink_version_v2_3_is_rejected_by_operator_1_15_and_accepted_by_1_16() {
-    let doc = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/spec/flinkVersion",
-        json!("v2_3"),
-    );
+    let doc = with(&yaml(FLINK_DEPLOYMENT_1_15), "/spec/flinkVersion", json!("v2_3"));
     assert_rejected_at(&doc, V1_15, "/spec/flinkVersion");
     assert_valid(&doc, V1_16);
     let doc = with(&doc, "/spec/flinkVersion", json!("v2_5"));
@@ -380,31 +364,16 @@ fn flink_version_v2_3_is_rejected_by_operator_1_15_and_accepted_by_1_16() {
 
 #[test]
 fn unknown_field_in_spec_is_rejected() {
-    let doc = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/spec/serviceAcount",
-        json!("flink"),
-    );
+    let doc = with(&yaml(FLINK_DEPLOYMENT_1_15), "/spec/serviceAcount", json!("flink"));
     let errors = assert_rejected_at(&doc, V1_15, "/spec/serviceAcount");
-    assert!(
-        errors[0].contains("unknown field \"serviceAcount\""),
-        "{errors:?}"
-    );
+    assert!(errors[0].contains("unknown field \"serviceAcount\""), "{errors:?}");
 }
 
 #[test]
 fn unknown_field_deep_in_job_or_resource_is_rejected() {
     let base = yaml(FLINK_DEPLOYMENT_1_15);
-    assert_rejected_at(
-        &with(&base, "/spec/job/jarUri", json!("x")),
-        V1_15,
-        "/spec/job/jarUri",
-    );
-    assert_rejected_at(
-        &with(&base, "/spec/jobManager/resource/memmory", json!("1g")),
-        V1_15,
-        "/spec/jobManager/resource/memmory",
-    );
+    assert_rejected_at(&with(&base, "/spec/job/jarUri", json!("x")), V1_15, "/spec/job/jarUri");
+    assert_rejected_at(&with(&base, "/spec/jobManager/resource/memmory", json!("1g")), V1_15, "/spec/jobManager/resource/memmory");
 }
 
 #[test]
@@ -415,22 +384,14 @@ fn unknown_top_level_field_is_rejected() {
 
 #[test]
 fn typo_in_metadata_is_rejected() {
-    let doc = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/metadata/lables",
-        json!({"a": "b"}),
-    );
+    let doc = with(&yaml(FLINK_DEPLOYMENT_1_15), "/metadata/lables", json!({"a": "b"}));
     assert_rejected_at(&doc, V1_15, "/metadata/lables");
     assert_rejected_at(&doc, V1_16, "/metadata/lables");
 }
 
 #[test]
 fn non_string_label_value_is_rejected() {
-    let doc = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/metadata/labels/replicas",
-        json!(2),
-    );
+    let doc = with(&yaml(FLINK_DEPLOYMENT_1_15), "/metadata/labels/replicas", json!(2));
     assert_rejected_at(&doc, V1_15, "/metadata/labels/replicas");
 }
 
@@ -444,11 +405,7 @@ fn missing_metadata_name_is_rejected() {
 
 #[test]
 fn wrong_enum_value_is_rejected() {
-    let doc = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/spec/job/upgradeMode",
-        json!("last_state"),
-    );
+    let doc = with(&yaml(FLINK_DEPLOYMENT_1_15), "/spec/job/upgradeMode", json!("last_state"));
     assert_rejected_at(&doc, V1_15, "/spec/job/upgradeMode");
 }
 
@@ -456,16 +413,8 @@ fn wrong_enum_value_is_rejected() {
 fn wrong_scalar_type_is_rejected() {
     let base = yaml(FLINK_DEPLOYMENT_1_15);
     // cpu is a number in the CRD; a Kubernetes quantity string is not accepted there.
-    assert_rejected_at(
-        &with(&base, "/spec/taskManager/resource/cpu", json!("500m")),
-        V1_15,
-        "/spec/taskManager/resource/cpu",
-    );
-    assert_rejected_at(
-        &with(&base, "/spec/job/parallelism", json!("2")),
-        V1_15,
-        "/spec/job/parallelism",
-    );
+    assert_rejected_at(&with(&base, "/spec/taskManager/resource/cpu", json!("500m")), V1_15, "/spec/taskManager/resource/cpu");
+    assert_rejected_at(&with(&base, "/spec/job/parallelism", json!("2")), V1_15, "/spec/job/parallelism");
 }
 
 #[test]
@@ -477,23 +426,9 @@ fn null_is_rejected_where_the_crd_does_not_say_nullable() {
 #[test]
 fn int_or_string_quantities_accept_integers_and_strings_but_nothing_else() {
     let base = yaml(FLINK_DEPLOYMENT_1_16);
-    assert_valid(
-        &with(&base, "/spec/taskManager/resources/requests/cpu", json!(2)),
-        V1_16,
-    );
-    assert_valid(
-        &with(
-            &base,
-            "/spec/taskManager/resources/requests/cpu",
-            json!("250m"),
-        ),
-        V1_16,
-    );
-    let doc = with(
-        &base,
-        "/spec/taskManager/resources/requests/cpu",
-        json!(true),
-    );
+    assert_valid(&with(&base, "/spec/taskManager/resources/requests/cpu", json!(2)), V1_16);
+    assert_valid(&with(&base, "/spec/taskManager/resources/requests/cpu", json!("250m")), V1_16);
+    let doc = with(&base, "/spec/taskManager/resources/requests/cpu", json!(true));
     assert_rejected_at(&doc, V1_16, "/spec/taskManager/resources/requests/cpu");
 }
 
@@ -543,9 +478,7 @@ fn only_flink_configuration_preserves_unknown_fields_in_the_flinkdeployment_crds
         }
     }
     for operator in [V1_15, V1_16] {
-        let schema =
-            schemas::effective_schema("flink.apache.org/v1beta1", "FlinkDeployment", operator)
-                .unwrap();
+        let schema = schemas::effective_schema("flink.apache.org/v1beta1", "FlinkDeployment", operator).unwrap();
         let mut open = Vec::new();
         open_paths(&schema, String::new(), &mut open);
         // managedFields[].fieldsV1 is a bare `type: object` in Kubernetes' own ObjectMeta too.
@@ -593,67 +526,34 @@ spec:
     );
     assert_valid(&doc, V1_15);
     assert_valid(&doc, V1_16);
-    let tm = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/spec/taskManager/podTemplate",
-        doc["spec"]["podTemplate"].clone(),
-    );
+    let tm = with(&yaml(FLINK_DEPLOYMENT_1_15), "/spec/taskManager/podTemplate", doc["spec"]["podTemplate"].clone());
     assert_valid(&tm, V1_15);
 }
 
 #[test]
 fn pod_template_does_not_preserve_unknown_fields_so_typos_there_fail() {
-    let base = with(
-        &yaml(FLINK_DEPLOYMENT_1_15),
-        "/spec/podTemplate",
-        json!({"spec": {"containers": [{"name": "flink-main-container"}]}}),
-    );
+    let base = with(&yaml(FLINK_DEPLOYMENT_1_15), "/spec/podTemplate", json!({"spec": {"containers": [{"name": "flink-main-container"}]}}));
     assert_valid(&base, V1_15);
     assert_rejected_at(
-        &with(
-            &base,
-            "/spec/podTemplate/spec/containers/0/volumeMount",
-            json!([]),
-        ),
+        &with(&base, "/spec/podTemplate/spec/containers/0/volumeMount", json!([])),
         V1_15,
         "/spec/podTemplate/spec/containers/0/volumeMount",
     );
-    assert_rejected_at(
-        &with(&base, "/spec/podTemplate/spec/nodeSelecter", json!({})),
-        V1_16,
-        "/spec/podTemplate/spec/nodeSelecter",
-    );
-    assert_rejected_at(
-        &with(&base, "/spec/podTemplate/metadata", json!({"lables": {}})),
-        V1_15,
-        "/spec/podTemplate/metadata/lables",
-    );
+    assert_rejected_at(&with(&base, "/spec/podTemplate/spec/nodeSelecter", json!({})), V1_16, "/spec/podTemplate/spec/nodeSelecter");
+    assert_rejected_at(&with(&base, "/spec/podTemplate/metadata", json!({"lables": {}})), V1_15, "/spec/podTemplate/metadata/lables");
     // port is int-or-string inside the pod template.
-    let probe = |port: Value| {
-        with(
-            &base,
-            "/spec/podTemplate/spec/containers/0/livenessProbe",
-            json!({"httpGet": {"path": "/", "port": port}}),
-        )
-    };
+    let probe =
+        |port: Value| with(&base, "/spec/podTemplate/spec/containers/0/livenessProbe", json!({"httpGet": {"path": "/", "port": port}}));
     assert_valid(&probe(json!(8081)), V1_15);
     assert_valid(&probe(json!("rest")), V1_15);
-    assert_rejected_at(
-        &probe(json!(1.5)),
-        V1_15,
-        "/spec/podTemplate/spec/containers/0/livenessProbe/httpGet/port",
-    );
+    assert_rejected_at(&probe(json!(1.5)), V1_15, "/spec/podTemplate/spec/containers/0/livenessProbe/httpGet/port");
 }
 
 #[test]
 fn flinksessionjob_is_validated_against_operator_main_and_has_no_1_15_schema() {
     let doc = yaml(FLINK_SESSION_JOB);
     assert_valid(&doc, V1_16);
-    assert_rejected_at(
-        &with(&doc, "/spec/deploymentNmae", json!("x")),
-        V1_16,
-        "/spec/deploymentNmae",
-    );
+    assert_rejected_at(&with(&doc, "/spec/deploymentNmae", json!("x")), V1_16, "/spec/deploymentNmae");
     // No release-1.15.0 FlinkSessionJob CRD is vendored: refuse rather than guess.
     let errors = schemas::validate(&doc, V1_15).unwrap_err();
     assert!(errors[0].contains("no schema"), "{errors:?}");
@@ -663,10 +563,7 @@ fn flinksessionjob_is_validated_against_operator_main_and_has_no_1_15_schema() {
 
 /// (manifest, a JSON pointer under which an unknown field is added)
 const BUILT_INS: &[(&str, &str)] = &[
-    (
-        CRONJOB,
-        "/spec/jobTemplate/spec/template/spec/containers/0/imagePullPolicyy",
-    ),
+    (CRONJOB, "/spec/jobTemplate/spec/template/spec/containers/0/imagePullPolicyy"),
     (HPA, "/spec/scaleTargetRef/namespace"),
     (CONFIGMAP, "/spec"),
     (ROLE, "/rules/0/namespaces"),
@@ -698,46 +595,22 @@ fn hpa_targets_a_flinkdeployment_and_requires_max_replicas() {
     assert_eq!(doc["spec"]["scaleTargetRef"]["kind"], "FlinkDeployment");
     assert_valid(&doc, V1_15);
     let errors = schemas::validate(&without(&doc, "/spec/maxReplicas"), V1_15).unwrap_err();
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.starts_with("/spec: ") && e.contains("maxReplicas")),
-        "{errors:?}"
-    );
+    assert!(errors.iter().any(|e| e.starts_with("/spec: ") && e.contains("maxReplicas")), "{errors:?}");
 }
 
 #[test]
 fn built_in_kind_rejects_wrong_types_and_enums() {
-    assert_rejected_at(
-        &with(&yaml(CONFIGMAP), "/data/enabled", json!(true)),
-        V1_15,
-        "/data/enabled",
-    );
-    assert_rejected_at(
-        &with(&yaml(CRONJOB), "/spec/concurrencyPolicy", json!(true)),
-        V1_15,
-        "/spec/concurrencyPolicy",
-    );
-    assert_rejected_at(
-        &with(&yaml(ROLE), "/rules/0/verbs", json!("get")),
-        V1_15,
-        "/rules/0/verbs",
-    );
+    assert_rejected_at(&with(&yaml(CONFIGMAP), "/data/enabled", json!(true)), V1_15, "/data/enabled");
+    assert_rejected_at(&with(&yaml(CRONJOB), "/spec/concurrencyPolicy", json!(true)), V1_15, "/spec/concurrencyPolicy");
+    assert_rejected_at(&with(&yaml(ROLE), "/rules/0/verbs", json!("get")), V1_15, "/rules/0/verbs");
 }
 
 #[test]
 fn built_in_kind_under_another_api_version_is_rejected() {
-    for (api_version, manifest) in [
-        ("autoscaling/v1", HPA),
-        ("batch/v1beta1", CRONJOB),
-        ("v2", CONFIGMAP),
-    ] {
+    for (api_version, manifest) in [("autoscaling/v1", HPA), ("batch/v1beta1", CRONJOB), ("v2", CONFIGMAP)] {
         let doc = with(&yaml(manifest), "/apiVersion", json!(api_version));
         let errors = schemas::validate(&doc, V1_15).unwrap_err();
-        assert!(
-            errors[0].starts_with("(root): no schema for apiVersion"),
-            "{errors:?}"
-        );
+        assert!(errors[0].starts_with("(root): no schema for apiVersion"), "{errors:?}");
     }
 }
 
@@ -750,17 +623,9 @@ fn valid_scaledobject_passes() {
 
 #[test]
 fn scaledobject_trigger_metadata_value_must_be_a_string() {
-    let doc = with(
-        &yaml(SCALED_OBJECT),
-        "/spec/triggers/0/metadata/lagThreshold",
-        json!(1000),
-    );
+    let doc = with(&yaml(SCALED_OBJECT), "/spec/triggers/0/metadata/lagThreshold", json!(1000));
     assert_rejected_at(&doc, V1_15, "/spec/triggers/0/metadata/lagThreshold");
-    let doc = with(
-        &yaml(SCALED_OBJECT),
-        "/spec/triggers/0/metadata/activation",
-        json!(false),
-    );
+    let doc = with(&yaml(SCALED_OBJECT), "/spec/triggers/0/metadata/activation", json!(false));
     assert_rejected_at(&doc, V1_15, "/spec/triggers/0/metadata/activation");
 }
 
@@ -781,17 +646,9 @@ fn valid_argocd_application_passes() {
 
 #[test]
 fn argocd_application_typo_is_rejected() {
-    let doc = with(
-        &yaml(ARGO_APPLICATION),
-        "/spec/source/targetRevison",
-        json!("main"),
-    );
+    let doc = with(&yaml(ARGO_APPLICATION), "/spec/source/targetRevison", json!("main"));
     assert_rejected_at(&doc, V1_15, "/spec/source/targetRevison");
-    let doc = with(
-        &yaml(ARGO_APPLICATION),
-        "/spec/syncPolicy/automated/selfheal",
-        json!(true),
-    );
+    let doc = with(&yaml(ARGO_APPLICATION), "/spec/syncPolicy/automated/selfheal", json!(true));
     assert_rejected_at(&doc, V1_15, "/spec/syncPolicy/automated/selfheal");
     let doc = without(&yaml(ARGO_APPLICATION), "/spec/destination");
     assert_rejected_at(&doc, V1_15, "/spec");
@@ -804,23 +661,11 @@ fn valid_flux_kustomization_passes() {
 
 #[test]
 fn flux_kustomization_typo_and_bad_interval_are_rejected() {
-    let doc = with(
-        &yaml(FLUX_KUSTOMIZATION),
-        "/spec/sourceRef/nmae",
-        json!("platform"),
-    );
+    let doc = with(&yaml(FLUX_KUSTOMIZATION), "/spec/sourceRef/nmae", json!("platform"));
     assert_rejected_at(&doc, V1_15, "/spec/sourceRef/nmae");
-    let doc = with(
-        &yaml(FLUX_KUSTOMIZATION),
-        "/spec/interval",
-        json!("10 minutes"),
-    );
+    let doc = with(&yaml(FLUX_KUSTOMIZATION), "/spec/interval", json!("10 minutes"));
     assert_rejected_at(&doc, V1_15, "/spec/interval");
-    let doc = with(
-        &yaml(FLUX_KUSTOMIZATION),
-        "/apiVersion",
-        json!("kustomize.toolkit.fluxcd.io/v1beta2"),
-    );
+    let doc = with(&yaml(FLUX_KUSTOMIZATION), "/apiVersion", json!("kustomize.toolkit.fluxcd.io/v1beta2"));
     assert_rejected_at(&doc, V1_15, "(root)");
 }
 
@@ -830,10 +675,7 @@ fn flux_kustomization_typo_and_bad_interval_are_rejected() {
 fn unknown_kind_is_rejected() {
     let doc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {}});
     let errors = schemas::validate(&doc, V1_15).unwrap_err();
-    assert!(
-        errors[0].starts_with("(root): no schema for apiVersion `v1` kind `Service`"),
-        "{errors:?}"
-    );
+    assert!(errors[0].starts_with("(root): no schema for apiVersion `v1` kind `Service`"), "{errors:?}");
     let doc = json!({"apiVersion": "flink.apache.org/v1beta2", "kind": "FlinkDeployment", "metadata": {"name": "x"}});
     assert!(schemas::validate(&doc, V1_16).is_err());
 }
@@ -864,9 +706,7 @@ fn every_vendored_schema_compiles_and_rejects_an_unknown_top_level_field() {
             });
             let errors = schemas::validate(&doc, operator).unwrap_err();
             assert!(
-                errors
-                    .iter()
-                    .any(|e| e.starts_with("/unknownTopLevelField: unknown field")),
+                errors.iter().any(|e| e.starts_with("/unknownTopLevelField: unknown field")),
                 "{api_version} {kind} {operator:?}: {errors:?}"
             );
             assert!(!errors.iter().any(|e| e.contains("cannot")), "{errors:?}");
@@ -928,54 +768,25 @@ fn strict_transform_closes_declared_objects_but_respects_preserve_unknown_fields
     }));
     let spec = &schema["properties"]["spec"];
     assert_eq!(schema["additionalProperties"], false);
-    assert_eq!(
-        schema["properties"]["metadata"]["$ref"],
-        schemas::OBJECT_META_REF
-    );
+    assert_eq!(schema["properties"]["metadata"]["$ref"], schemas::OBJECT_META_REF);
     assert_eq!(spec["additionalProperties"], false);
     assert_eq!(spec["properties"]["closed"]["additionalProperties"], false);
-    assert!(
-        spec["properties"]["open"]
-            .get("additionalProperties")
-            .is_none()
-    );
-    assert_eq!(
-        spec["properties"]["map"]["additionalProperties"]["additionalProperties"],
-        false
-    );
-    assert_eq!(
-        spec["properties"]["list"]["items"]["additionalProperties"],
-        false
-    );
-    assert_eq!(
-        spec["properties"]["port"]["type"],
-        json!(["integer", "string"])
-    );
-    assert_eq!(
-        spec["properties"]["maybe"]["type"],
-        json!(["string", "null"])
-    );
+    assert!(spec["properties"]["open"].get("additionalProperties").is_none());
+    assert_eq!(spec["properties"]["map"]["additionalProperties"]["additionalProperties"], false);
+    assert_eq!(spec["properties"]["list"]["items"]["additionalProperties"], false);
+    assert_eq!(spec["properties"]["port"]["type"], json!(["integer", "string"]));
+    assert_eq!(spec["properties"]["maybe"]["type"], json!(["string", "null"]));
     assert_eq!(spec["properties"]["maybe"]["enum"], json!(["x", null]));
     let branch = &spec["properties"]["oneOfBranch"];
     assert_eq!(branch["additionalProperties"], false);
-    assert!(
-        branch["oneOf"][1].get("additionalProperties").is_none(),
-        "branches are not closed"
-    );
+    assert!(branch["oneOf"][1].get("additionalProperties").is_none(), "branches are not closed");
 }
 
 #[test]
 fn yaml_file_with_leading_comment_is_parsed_and_validated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flinkdeployment.yaml");
-    std::fs::write(
-        &path,
-        format!(
-            "# Generated by flinkops. DO NOT EDIT.\n{}",
-            FLINK_DEPLOYMENT_1_15.trim_start()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, format!("# Generated by flinkops. DO NOT EDIT.\n{}", FLINK_DEPLOYMENT_1_15.trim_start())).unwrap();
     schemas::validate_yaml_file(&path, V1_15).unwrap();
     schemas::validate_yaml_file(&path, V1_16).unwrap();
     let errors = schemas::validate_yaml_file(&dir.path().join("missing.yaml"), V1_15).unwrap_err();
@@ -989,11 +800,7 @@ fn validate_tree_checks_every_manifest_but_skips_kustomization_yaml() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("prod/orders")).unwrap();
-    std::fs::write(
-        root.join("prod/orders/flinkdeployment.yaml"),
-        FLINK_DEPLOYMENT_1_15,
-    )
-    .unwrap();
+    std::fs::write(root.join("prod/orders/flinkdeployment.yaml"), FLINK_DEPLOYMENT_1_15).unwrap();
     std::fs::write(root.join("prod/orders/configmap.yaml"), CONFIGMAP).unwrap();
     // kustomize's own config is not a Kubernetes object with a schema here.
     std::fs::write(
@@ -1006,11 +813,7 @@ fn validate_tree_checks_every_manifest_but_skips_kustomization_yaml() {
     assert!(schemas::validate_tree(root, V1_15).is_empty());
 
     let bad = with(&yaml(CONFIGMAP), "/metadata/lables", json!({}));
-    std::fs::write(
-        root.join("prod/orders/bad.yaml"),
-        serde_json::to_string(&bad).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(root.join("prod/orders/bad.yaml"), serde_json::to_string(&bad).unwrap()).unwrap();
     let failures = schemas::validate_tree(root, V1_15);
     assert_eq!(failures.len(), 1, "{}", schemas::report(&failures));
     assert!(failures[0].0.ends_with("prod/orders/bad.yaml"));

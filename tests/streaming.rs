@@ -100,7 +100,11 @@ fn generate_writes_nothing_when_a_patch_fails_after_the_first_batch() {
     let before = snapshot_tree(&root.join("out"));
 
     // A change that would rewrite files of early batches, plus a patch failing in the last one.
-    write(root, "overlays/dev/overlay.toml", &std::fs::read_to_string(root.join("overlays/dev/overlay.toml")).unwrap().replace("env = \"dev\"", "env = \"development\""));
+    write(
+        root,
+        "overlays/dev/overlay.toml",
+        &std::fs::read_to_string(root.join("overlays/dev/overlay.toml")).unwrap().replace("env = \"dev\"", "env = \"development\""),
+    );
     break_patch_for(root, "p00299");
     let o = flinkops(root, &["generate"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

@@ -26,7 +26,9 @@ fn invoked(text: &str) -> Vec<String> {
         for (i, w) in words.iter().enumerate() {
             let is_bin = w.ends_with("flinkops") && !w.contains('=') && !w.starts_with('"');
             let after_dashes = *w == "--" && words[..i].contains(&"run");
-            if (is_bin || after_dashes) && let Some(next) = words.get(i + 1) {
+            if (is_bin || after_dashes)
+                && let Some(next) = words.get(i + 1)
+            {
                 let cmd = next.trim_matches(|c| c == '\'' || c == '"');
                 if !cmd.starts_with('-') && !cmd.is_empty() && cmd.chars().all(|c| c.is_ascii_lowercase()) {
                     out.push(cmd.to_string());

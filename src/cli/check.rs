@@ -14,7 +14,8 @@ pub struct Args {
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
-    let _lock = sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
+    let _lock =
+        sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
     // Each file is compared with out/ as it is emitted; only the differences are kept.
     let sink = sync::Disk::compare(&g.root()?).map_err(sync_error)?;
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
@@ -29,12 +30,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     }
     let list = |s: Status| changes.iter().filter(|c| c.status == s).map(|c| c.path.as_str()).collect::<Vec<_>>();
     let (changed, missing, stray) = (list(Status::Modified), list(Status::Added), list(Status::Removed));
-    eprintln!(
-        "error: out/ is stale or was edited by hand: {} changed, {} missing, {} stray",
-        changed.len(),
-        missing.len(),
-        stray.len()
-    );
+    eprintln!("error: out/ is stale or was edited by hand: {} changed, {} missing, {} stray", changed.len(), missing.len(), stray.len());
     for (what, files) in [("changed", &changed), ("missing", &missing), ("stray", &stray)] {
         for f in files.iter() {
             eprintln!("  {what}: {f}");

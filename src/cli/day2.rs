@@ -141,7 +141,9 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
         for ch in stale.iter().take(5) {
             eprintln!("  stale: {}", ch.path);
         }
-        eprintln!("  = help: run `flinkops generate` and commit the result first (`flinkops diff` shows what it changes); nothing was changed");
+        eprintln!(
+            "  = help: run `flinkops generate` and commit the result first (`flinkops diff` shows what it changes); nothing was changed"
+        );
         return Err(Exit::Invalid);
     }
 

@@ -78,7 +78,11 @@ fn markdown(changes: &[Change]) -> String {
                 continue;
             }
             budget -= d.len();
-            s.push_str(&format!("\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n", c.path, status_word(c.status)));
+            s.push_str(&format!(
+                "\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n",
+                c.path,
+                status_word(c.status)
+            ));
         }
     }
     if !cut.is_empty() {
@@ -92,7 +96,8 @@ fn markdown(changes: &[Change]) -> String {
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
-    let _lock = sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
+    let _lock =
+        sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
     let sink = sync::Disk::compare(&g.root()?).map_err(sync_error)?;
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
     let changes = sink.finish(&c.scope).map_err(sync_error)?.changes;

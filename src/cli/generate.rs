@@ -26,7 +26,10 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     if done.changes.is_empty() {
         g.info(format!("out/ is up to date ({} files)", done.files));
     } else {
-        g.info(format!("generated out/: {added} added, {modified} changed, {removed} removed, {} unchanged", done.files - added - modified));
+        g.info(format!(
+            "generated out/: {added} added, {modified} changed, {removed} removed, {} unchanged",
+            done.files - added - modified
+        ));
     }
     Ok(())
 }

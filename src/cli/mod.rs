@@ -133,7 +133,13 @@ impl Global {
 
     /// Compiles the repository, handing every file to `sink`, and prints its diagnostics; `Err`
     /// when the run must stop (then what the sink received must be dropped).
-    fn compile_into(&self, envs: &[String], keep_pipelines: bool, sink: &dyn Sink, passes: compile::Passes) -> Result<(PathBuf, Compiled), Exit> {
+    fn compile_into(
+        &self,
+        envs: &[String],
+        keep_pipelines: bool,
+        sink: &dyn Sink,
+        passes: compile::Passes,
+    ) -> Result<(PathBuf, Compiled), Exit> {
         let root = self.root()?;
         let opts = compile::Options { envs: envs.to_vec(), keep_pipelines, deny_warnings: self.deny_warnings, ..Default::default() };
         let c = compile::compile_into(&root, &opts, sink, passes);

@@ -86,10 +86,7 @@ pub fn argocd(project: &Project, env: &Env, namespaces: &BTreeSet<String>, field
         json!({ "repoURL": project.repo_url, "targetRevision": project.revision, "path": format!("out/{}", env.name) }),
     );
     spec.insert("destination".into(), json!({ "server": d.argocd_server, "namespace": env_namespace(project, env, namespaces) }));
-    spec.insert(
-        "syncPolicy".into(),
-        json!({ "automated": { "prune": d.prune, "selfHeal": d.self_heal }, "syncOptions": sync_options }),
-    );
+    spec.insert("syncPolicy".into(), json!({ "automated": { "prune": d.prune, "selfHeal": d.self_heal }, "syncOptions": sync_options }));
     if !fields.is_empty() {
         let diffs: Vec<Value> = fields
             .iter()

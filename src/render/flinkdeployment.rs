@@ -97,7 +97,8 @@ fn job_spec(p: &Pipeline) -> Value {
         JobKind::Sql { sql } => {
             m.insert("jarURI".into(), json!(p.flink.version.python_jar_uri()));
             m.insert("entryClass".into(), json!("org.apache.flink.client.python.PythonDriver"));
-            let mut args = vec!["-py".to_string(), crate::bundle::SQL_RUNNER_IN_IMAGE.to_string(), "--sql".to_string(), format!("{USRLIB}/{sql}")];
+            let mut args =
+                vec!["-py".to_string(), crate::bundle::SQL_RUNNER_IN_IMAGE.to_string(), "--sql".to_string(), format!("{USRLIB}/{sql}")];
             args.extend(j.args.iter().cloned());
             m.insert("args".into(), json!(args));
         }
@@ -150,8 +151,8 @@ pub fn filesystem_plugins(p: &Pipeline) -> Vec<String> {
 fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
     let plugins = filesystem_plugins(p);
     let user_sets_plugins = p.flink.env.iter().any(|e| e.name == "ENABLE_BUILT_IN_PLUGINS");
-    let plugin_env = (!plugins.is_empty() && !user_sets_plugins)
-        .then(|| json!({ "name": "ENABLE_BUILT_IN_PLUGINS", "value": plugins.join(";") }));
+    let plugin_env =
+        (!plugins.is_empty() && !user_sets_plugins).then(|| json!({ "name": "ENABLE_BUILT_IN_PLUGINS", "value": plugins.join(";") }));
     let mut env: Vec<Value> = p
         .flink
         .env
@@ -236,4 +237,3 @@ pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&
     ]);
     Resource::for_pipeline(p, body)
 }
-

@@ -28,7 +28,9 @@ pub fn render(project: &Project, p: &Pipeline) -> Resource {
             })
         })
         .collect();
-    triggers.push(json!({ "type": "cpu", "name": "cpu", "metricType": "Utilization", "metadata": { "value": a.target_cpu_utilization.to_string() } }));
+    triggers.push(
+        json!({ "type": "cpu", "name": "cpu", "metricType": "Utilization", "metadata": { "value": a.target_cpu_utilization.to_string() } }),
+    );
     let body = json!({
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",

@@ -194,65 +194,65 @@ pub fn render(project: &Project, p: &Pipeline) -> Vec<Resource> {
             spec.insert("failedJobsHistoryLimit".into(), json!(3));
             // The labels and env are moved in below (`json!` would copy them).
             let mut job = json!({
-                    "metadata": { "labels": null },
-                    "spec": {
-                        "backoffLimit": 3,
-                        "activeDeadlineSeconds": 600,
-                        "ttlSecondsAfterFinished": 86400,
-                        "template": {
-                            "metadata": { "labels": null },
-                            "spec": {
-                                "serviceAccountName": sa,
-                                // No automounted long-lived token: the projected volume below gives
-                                // kubectl the same in-cluster files with a 10-minute token.
-                                "automountServiceAccountToken": false,
-                                "restartPolicy": "Never",
-                                "securityContext": {
-                                    "runAsNonRoot": true,
-                                    "runAsUser": 65532,
-                                    "runAsGroup": 65532,
-                                    "seccompProfile": { "type": "RuntimeDefault" },
-                                },
-                                "containers": [{
-                                    "name": "scaler",
-                                    "image": image,
-                                    "imagePullPolicy": "IfNotPresent",
-                                    "command": ["sh", "-c", script],
-                                    "env": null,
-                                    "resources": {
-                                        "requests": { "cpu": "50m", "memory": "64Mi" },
-                                        "limits": { "cpu": "200m", "memory": "128Mi" },
-                                    },
-                                    "securityContext": {
-                                        "allowPrivilegeEscalation": false,
-                                        "privileged": false,
-                                        "readOnlyRootFilesystem": true,
-                                        "runAsNonRoot": true,
-                                        "capabilities": { "drop": ["ALL"] },
-                                    },
-                                    // kubectl writes its discovery cache under $HOME.
-                                    "volumeMounts": [
-                                        { "name": "tmp", "mountPath": "/tmp" },
-                                        { "name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true },
-                                    ],
-                                }],
-                                "volumes": [
-                                    { "name": "tmp", "emptyDir": { "sizeLimit": "16Mi" } },
-                                    {
-                                        "name": "kube-api-access",
-                                        "projected": {
-                                            "sources": [
-                                                { "serviceAccountToken": { "path": "token", "expirationSeconds": 600 } },
-                                                { "configMap": { "name": "kube-root-ca.crt", "items": [{ "key": "ca.crt", "path": "ca.crt" }] } },
-                                                { "downwardAPI": { "items": [{ "path": "namespace", "fieldRef": { "fieldPath": "metadata.namespace" } }] } },
-                                            ],
-                                        },
-                                    },
-                                ],
+                "metadata": { "labels": null },
+                "spec": {
+                    "backoffLimit": 3,
+                    "activeDeadlineSeconds": 600,
+                    "ttlSecondsAfterFinished": 86400,
+                    "template": {
+                        "metadata": { "labels": null },
+                        "spec": {
+                            "serviceAccountName": sa,
+                            // No automounted long-lived token: the projected volume below gives
+                            // kubectl the same in-cluster files with a 10-minute token.
+                            "automountServiceAccountToken": false,
+                            "restartPolicy": "Never",
+                            "securityContext": {
+                                "runAsNonRoot": true,
+                                "runAsUser": 65532,
+                                "runAsGroup": 65532,
+                                "seccompProfile": { "type": "RuntimeDefault" },
                             },
+                            "containers": [{
+                                "name": "scaler",
+                                "image": image,
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sh", "-c", script],
+                                "env": null,
+                                "resources": {
+                                    "requests": { "cpu": "50m", "memory": "64Mi" },
+                                    "limits": { "cpu": "200m", "memory": "128Mi" },
+                                },
+                                "securityContext": {
+                                    "allowPrivilegeEscalation": false,
+                                    "privileged": false,
+                                    "readOnlyRootFilesystem": true,
+                                    "runAsNonRoot": true,
+                                    "capabilities": { "drop": ["ALL"] },
+                                },
+                                // kubectl writes its discovery cache under $HOME.
+                                "volumeMounts": [
+                                    { "name": "tmp", "mountPath": "/tmp" },
+                                    { "name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true },
+                                ],
+                            }],
+                            "volumes": [
+                                { "name": "tmp", "emptyDir": { "sizeLimit": "16Mi" } },
+                                {
+                                    "name": "kube-api-access",
+                                    "projected": {
+                                        "sources": [
+                                            { "serviceAccountToken": { "path": "token", "expirationSeconds": 600 } },
+                                            { "configMap": { "name": "kube-root-ca.crt", "items": [{ "key": "ca.crt", "path": "ca.crt" }] } },
+                                            { "downwardAPI": { "items": [{ "path": "namespace", "fieldRef": { "fieldPath": "metadata.namespace" } }] } },
+                                        ],
+                                    },
+                                },
+                            ],
                         },
                     },
-                });
+                },
+            });
             job["metadata"]["labels"] = Value::Object(pod_labels.clone());
             job["spec"]["template"]["metadata"]["labels"] = Value::Object(pod_labels.clone());
             job["spec"]["template"]["spec"]["containers"][0]["env"] = Value::Array(env);

@@ -24,9 +24,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::cron::{ALL_DOMS, ALL_DOWS, ALL_MONTHS, Cron};
-use super::zone::{
-    Horizon, MINUTES_PER_DAY, OffsetPeriod, date_of_epoch_day, offset_periods, utc_of_minute,
-};
+use super::zone::{Horizon, MINUTES_PER_DAY, OffsetPeriod, date_of_epoch_day, offset_periods, utc_of_minute};
 
 /// Why a schedule has no exact `utc` form, or could not be converted at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,12 +88,7 @@ impl ConvertError {
 /// `2026-03-02 14:00 UTC (local Mon 2026-03-02 09:00 EST)`.
 fn at(zone: &Tz, t: &DateTime<Utc>) -> String {
     let local = t.with_timezone(zone);
-    format!(
-        "{} UTC (local {} {})",
-        t.format("%Y-%m-%d %H:%M"),
-        local.format("%a %Y-%m-%d %H:%M"),
-        local.offset()
-    )
+    format!("{} UTC (local {} {})", t.format("%Y-%m-%d %H:%M"), local.format("%a %Y-%m-%d %H:%M"), local.offset())
 }
 
 /// Converts a local-time schedule to plain UTC crons for the `utc` strategy.
@@ -115,11 +108,7 @@ pub fn to_utc(cron: &Cron, zone: Tz, valid_from: NaiveDate) -> Result<Vec<Cron>,
 /// strategy (whose guard drops the extra firings): the local cron shifted by every UTC offset the
 /// zone uses within the horizon. When a shift crosses midnight, day-of-week rotates exactly while
 /// day-of-month and month widen to cover month ends.
-pub fn guarded_superset(
-    cron: &Cron,
-    zone: Tz,
-    valid_from: NaiveDate,
-) -> Result<Vec<Cron>, ConvertError> {
+pub fn guarded_superset(cron: &Cron, zone: Tz, valid_from: NaiveDate) -> Result<Vec<Cron>, ConvertError> {
     let h = Horizon::new(valid_from)?;
     let periods = offset_periods(zone, &h)?;
     Ok(superset(cron, &periods))
@@ -145,40 +134,20 @@ impl ConversionCache {
     }
 
     /// [`to_utc`], computed once per (cron, zone, valid_from).
-    pub fn to_utc(
-        &self,
-        cron: &Cron,
-        zone: Tz,
-        valid_from: NaiveDate,
-    ) -> Result<Vec<Cron>, ConvertError> {
+    pub fn to_utc(&self, cron: &Cron, zone: Tz, valid_from: NaiveDate) -> Result<Vec<Cron>, ConvertError> {
         let key = (*cron, zone, valid_from);
-        if let Some(hit) = self
-            .conversions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
+        if let Some(hit) = self.conversions.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return hit.clone();
         }
         // Computed without holding the lock, so parallel callers do not serialise; a race only
         // computes the same value twice.
-        let result = self
-            .periods(zone, valid_from)
-            .and_then(|(h, periods)| convert(cron, zone, valid_from, &h, &periods));
-        self.conversions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, result.clone());
+        let result = self.periods(zone, valid_from).and_then(|(h, periods)| convert(cron, zone, valid_from, &h, &periods));
+        self.conversions.lock().unwrap_or_else(PoisonError::into_inner).insert(key, result.clone());
         result
     }
 
     /// [`guarded_superset`], sharing the cached offset periods.
-    pub fn guarded_superset(
-        &self,
-        cron: &Cron,
-        zone: Tz,
-        valid_from: NaiveDate,
-    ) -> Result<Vec<Cron>, ConvertError> {
+    pub fn guarded_superset(&self, cron: &Cron, zone: Tz, valid_from: NaiveDate) -> Result<Vec<Cron>, ConvertError> {
         let (_, periods) = self.periods(zone, valid_from)?;
         Ok(superset(cron, &periods))
     }
@@ -187,18 +156,12 @@ impl ConversionCache {
     /// pipeline would otherwise re-sample the zone for every entry).
     pub fn offset_table(&self, zone: Tz, valid_from: NaiveDate) -> Result<Vec<super::zone::OffsetChange>, ConvertError> {
         let (_, periods) = self.periods(zone, valid_from)?;
-        Ok(periods
-            .iter()
-            .map(|p| super::zone::OffsetChange { at_epoch_minute: p.start, offset_minutes: p.offset as i32 })
-            .collect())
+        Ok(periods.iter().map(|p| super::zone::OffsetChange { at_epoch_minute: p.start, offset_minutes: p.offset as i32 }).collect())
     }
 
     /// Number of cached conversions.
     pub fn len(&self) -> usize {
-        self.conversions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.conversions.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     /// Whether no conversion is cached.
@@ -206,16 +169,10 @@ impl ConversionCache {
         self.len() == 0
     }
 
-    fn periods(
-        &self,
-        zone: Tz,
-        valid_from: NaiveDate,
-    ) -> Result<(Horizon, Arc<Vec<OffsetPeriod>>), ConvertError> {
+    fn periods(&self, zone: Tz, valid_from: NaiveDate) -> Result<(Horizon, Arc<Vec<OffsetPeriod>>), ConvertError> {
         let h = Horizon::new(valid_from)?;
         let mut map = self.periods.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = map
-            .entry((zone, valid_from))
-            .or_insert_with(|| offset_periods(zone, &h).map(Arc::new));
+        let entry = map.entry((zone, valid_from)).or_insert_with(|| offset_periods(zone, &h).map(Arc::new));
         entry.clone().map(|p| (h, p))
     }
 }
@@ -236,12 +193,7 @@ impl Days {
     fn new(h: &Horizon) -> Days {
         let base = h.start_day - 2;
         let len = (h.end_day + 2 - base) as usize;
-        let mut days = Days {
-            base,
-            month: Vec::with_capacity(len),
-            dom: Vec::with_capacity(len),
-            dow: Vec::with_capacity(len),
-        };
+        let mut days = Days { base, month: Vec::with_capacity(len), dom: Vec::with_capacity(len), dow: Vec::with_capacity(len) };
         let mut date = date_of_epoch_day(base);
         for _ in 0..len {
             days.month.push(date.month() as u8);
@@ -268,18 +220,10 @@ fn test_bit(set: &[u64], i: usize) -> bool {
 /// 64 bits of `src` starting at bit `pos` (bits outside `src` read as 0).
 fn extract(src: &[u64], pos: i64) -> u64 {
     let get = |i: i64| {
-        if i >= 0 && (i as usize) < src.len() {
-            src[i as usize]
-        } else {
-            0
-        }
+        if i >= 0 && (i as usize) < src.len() { src[i as usize] } else { 0 }
     };
     let (w, b) = (pos.div_euclid(64), pos.rem_euclid(64));
-    if b == 0 {
-        get(w)
-    } else {
-        (get(w) >> b) | (get(w + 1) << (64 - b))
-    }
+    if b == 0 { get(w) } else { (get(w) >> b) | (get(w + 1) << (64 - b)) }
 }
 
 /// For every set bit `i` of `src` in `lo..=hi`, sets bit `i + shift` of `dst`.
@@ -315,11 +259,7 @@ fn firing_days(cron: &Cron, days: &Days, periods: &[OffsetPeriod]) -> Vec<Option
     let n = days.len();
     let mut local = vec![0u64; words(n)];
     for i in 0..n {
-        if cron.matches_date(
-            u32::from(days.dom[i]),
-            u32::from(days.month[i]),
-            u32::from(days.dow[i]),
-        ) {
+        if cron.matches_date(u32::from(days.dom[i]), u32::from(days.month[i]), u32::from(days.dow[i])) {
             local[i / 64] |= 1 << (i % 64);
         }
     }
@@ -330,10 +270,10 @@ fn firing_days(cron: &Cron, days: &Days, periods: &[OffsetPeriod]) -> Vec<Option
             // Local day d fires at local minute x at UTC minute d*1440 + x - offset; keep the d
             // whose instant lies in this period (so gap times fall in no period, overlap times
             // in two).
-            let lo = (p.start - x + p.offset).div_euclid(MINUTES_PER_DAY)
-                + i64::from((p.start - x + p.offset).rem_euclid(MINUTES_PER_DAY) != 0);
-            let hi_excl = (p.end - x + p.offset).div_euclid(MINUTES_PER_DAY)
-                + i64::from((p.end - x + p.offset).rem_euclid(MINUTES_PER_DAY) != 0);
+            let lo =
+                (p.start - x + p.offset).div_euclid(MINUTES_PER_DAY) + i64::from((p.start - x + p.offset).rem_euclid(MINUTES_PER_DAY) != 0);
+            let hi_excl =
+                (p.end - x + p.offset).div_euclid(MINUTES_PER_DAY) + i64::from((p.end - x + p.offset).rem_euclid(MINUTES_PER_DAY) != 0);
             if lo >= hi_excl {
                 continue;
             }
@@ -341,13 +281,7 @@ fn firing_days(cron: &Cron, days: &Days, periods: &[OffsetPeriod]) -> Vec<Option
             let g = u.rem_euclid(MINUTES_PER_DAY) as usize;
             let shift = u.div_euclid(MINUTES_PER_DAY);
             let set = groups[g].get_or_insert_with(|| vec![0u64; words(n)]);
-            or_shifted(
-                set,
-                &local,
-                (lo - days.base) as usize,
-                (hi_excl - 1 - days.base) as usize,
-                shift,
-            );
+            or_shifted(set, &local, (lo - days.base) as usize, (hi_excl - 1 - days.base) as usize, shift);
         }
     }
     groups
@@ -443,30 +377,17 @@ fn analyze(set: &[u64], days: &Days, h: &Horizon) -> Result<[Option<Spec>; 13], 
     for i in first..last {
         let (m, c, w) = (days.month[i], days.dom[i], days.dow[i]);
         if test_bit(set, i) && uncovered[m as usize][c as usize] & (1 << w) != 0 {
-            return Err(Uncovered {
-                day: i,
-                month: m,
-                dom: c,
-                dow: w,
-            });
+            return Err(Uncovered { day: i, month: m, dom: c, dow: w });
         }
     }
     unreachable!("an uncovered combination comes from a firing day")
 }
 
 /// Earliest non-firing day (index) in the horizon with the same month and `pick` value.
-fn witness(
-    set: &[u64],
-    days: &Days,
-    h: &Horizon,
-    month: u8,
-    pick: impl Fn(usize) -> bool,
-) -> usize {
+fn witness(set: &[u64], days: &Days, h: &Horizon, month: u8, pick: impl Fn(usize) -> bool) -> usize {
     let first = (h.start_day - days.base) as usize;
     let last = (h.end_day - days.base) as usize;
-    (first..last)
-        .find(|&i| days.month[i] == month && pick(i) && !test_bit(set, i))
-        .expect("an uncovered date has a blocking date")
+    (first..last).find(|&i| days.month[i] == month && pick(i) && !test_bit(set, i)).expect("an uncovered date has a blocking date")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,12 +410,8 @@ fn items_by_atom(patterns: &[Option<Spec>; 13]) -> Vec<Item> {
         match p {
             None => {}
             Some(Spec::Every) => every |= bit,
-            Some(Spec::Dow(b)) => (0..7)
-                .filter(|w| b & (1 << w) != 0)
-                .for_each(|w| dow_months[w] |= bit),
-            Some(Spec::Dom(c)) => (1..32)
-                .filter(|d| c & (1 << d) != 0)
-                .for_each(|d| dom_months[d] |= bit),
+            Some(Spec::Dow(b)) => (0..7).filter(|w| b & (1 << w) != 0).for_each(|w| dow_months[w] |= bit),
+            Some(Spec::Dom(c)) => (1..32).filter(|d| c & (1 << d) != 0).for_each(|d| dom_months[d] |= bit),
             Some(Spec::Mixed(c, b)) => *mixed.entry((*c, *b)).or_default() |= bit,
         }
     }
@@ -507,27 +424,15 @@ fn items_by_atom(patterns: &[Option<Spec>; 13]) -> Vec<Item> {
             *by_months.entry(months).or_default() |= 1 << w;
         }
     }
-    out.extend(
-        by_months
-            .into_iter()
-            .map(|(months, b)| (months, Spec::Dow(b))),
-    );
+    out.extend(by_months.into_iter().map(|(months, b)| (months, Spec::Dow(b))));
     let mut by_months: BTreeMap<u16, u32> = BTreeMap::new();
     for (d, &months) in dom_months.iter().enumerate() {
         if months != 0 {
             *by_months.entry(months).or_default() |= 1 << d;
         }
     }
-    out.extend(
-        by_months
-            .into_iter()
-            .map(|(months, c)| (months, Spec::Dom(c))),
-    );
-    out.extend(
-        mixed
-            .into_iter()
-            .map(|((c, b), months)| (months, Spec::Mixed(c, b))),
-    );
+    out.extend(by_months.into_iter().map(|(months, c)| (months, Spec::Dom(c))));
+    out.extend(mixed.into_iter().map(|((c, b), months)| (months, Spec::Mixed(c, b))));
     out
 }
 
@@ -539,10 +444,7 @@ fn items_by_month(patterns: &[Option<Spec>; 13]) -> Vec<Item> {
             *by_spec.entry(*spec).or_default() |= 1 << m;
         }
     }
-    by_spec
-        .into_iter()
-        .map(|(spec, months)| (months, spec))
-        .collect()
+    by_spec.into_iter().map(|(spec, months)| (months, spec)).collect()
 }
 
 /// Splits a set of minutes-of-day into (minutes, hours) rectangles: hours sharing a minute set,
@@ -566,34 +468,22 @@ fn rectangles(gs: &[usize]) -> Vec<(u64, u32)> {
             *by_hours.entry(hours).or_default() |= 1 << m;
         }
     }
-    if by_hours.len() < by_minutes.len() {
-        by_hours.into_iter().map(|(h, m)| (m, h)).collect()
-    } else {
-        by_minutes.into_iter().collect()
-    }
+    if by_hours.len() < by_minutes.len() { by_hours.into_iter().map(|(h, m)| (m, h)).collect() } else { by_minutes.into_iter().collect() }
 }
 
 fn cron_of(minutes: u64, hours: u32, months: u16, spec: Spec) -> Cron {
-    let months = if months & ALL_MONTHS == ALL_MONTHS {
-        ALL_MONTHS
-    } else {
-        months
-    };
+    let months = if months & ALL_MONTHS == ALL_MONTHS { ALL_MONTHS } else { months };
     let (doms, dows, dom_star, dow_star) = match spec {
         Spec::Every => (ALL_DOMS, ALL_DOWS, true, true),
         Spec::Dow(b) => (ALL_DOMS, b, true, false),
         Spec::Dom(c) => (c, ALL_DOWS, false, true),
         Spec::Mixed(c, b) => (c, b, false, false),
     };
-    Cron::from_parts(minutes, hours, doms, months, dows, dom_star, dow_star)
-        .expect("non-empty fields")
+    Cron::from_parts(minutes, hours, doms, months, dows, dom_star, dow_star).expect("non-empty fields")
 }
 
 /// Expressions for (classes of minutes-of-day sharing patterns), given how to itemise a class.
-fn build(
-    classes: &[(Vec<usize>, [Option<Spec>; 13])],
-    itemise: fn(&[Option<Spec>; 13]) -> Vec<Item>,
-) -> Vec<Cron> {
+fn build(classes: &[(Vec<usize>, [Option<Spec>; 13])], itemise: fn(&[Option<Spec>; 13]) -> Vec<Item>) -> Vec<Cron> {
     let mut by_item: BTreeMap<Item, Vec<usize>> = BTreeMap::new();
     for (gs, patterns) in classes {
         for item in itemise(patterns) {
@@ -610,13 +500,7 @@ fn build(
     out
 }
 
-fn convert(
-    cron: &Cron,
-    zone: Tz,
-    valid_from: NaiveDate,
-    h: &Horizon,
-    periods: &[OffsetPeriod],
-) -> Result<Vec<Cron>, ConvertError> {
+fn convert(cron: &Cron, zone: Tz, valid_from: NaiveDate, h: &Horizon, periods: &[OffsetPeriod]) -> Result<Vec<Cron>, ConvertError> {
     let days = Days::new(h);
     let groups = firing_days(cron, &days, periods);
 
@@ -667,23 +551,14 @@ fn convert(
 
     let by_atom = build(&analysed, items_by_atom);
     let by_month = build(&analysed, items_by_month);
-    let chosen = if by_month.len() < by_atom.len() {
-        by_month
-    } else {
-        by_atom
-    };
+    let chosen = if by_month.len() < by_atom.len() { by_month } else { by_atom };
     Ok(ordered(chosen, h))
 }
 
 /// Orders expressions by their first firing in the horizon, then by text.
 fn ordered(crons: Vec<Cron>, h: &Horizon) -> Vec<Cron> {
-    let start = date_of_epoch_day(h.start_day)
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight");
-    let mut keyed: Vec<_> = crons
-        .into_iter()
-        .map(|c| (c.next_match(start), c.to_string(), c))
-        .collect();
+    let start = date_of_epoch_day(h.start_day).and_hms_opt(0, 0, 0).expect("midnight");
+    let mut keyed: Vec<_> = crons.into_iter().map(|c| (c.next_match(start), c.to_string(), c)).collect();
     keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     keyed.into_iter().map(|(_, _, c)| c).collect()
 }
@@ -701,10 +576,7 @@ fn superset(cron: &Cron, periods: &[OffsetPeriod]) -> Vec<Cron> {
         for x in minutes_of_day(cron) {
             let u = x - off;
             let key = shifted_date_part(cron, u.div_euclid(MINUTES_PER_DAY));
-            by_date
-                .entry(key)
-                .or_default()
-                .push(u.rem_euclid(MINUTES_PER_DAY) as usize);
+            by_date.entry(key).or_default().push(u.rem_euclid(MINUTES_PER_DAY) as usize);
         }
     }
     let mut out = Vec::new();
@@ -712,9 +584,7 @@ fn superset(cron: &Cron, periods: &[OffsetPeriod]) -> Vec<Cron> {
         gs.sort_unstable();
         gs.dedup();
         for (minutes, hours) in rectangles(&gs) {
-            out.extend(Cron::from_parts(
-                minutes, hours, doms, months, dows, dom_star, dow_star,
-            ));
+            out.extend(Cron::from_parts(minutes, hours, doms, months, dows, dom_star, dow_star));
         }
     }
     out.sort_by_key(|c| c.to_string());
@@ -738,8 +608,7 @@ fn shifted_date_part(cron: &Cron, shift: i64) -> (u32, bool, u16, u8, bool) {
                 doms = ((doms << 1) & ALL_DOMS) | if wraps { 1 << 1 } else { 0 };
             }
             if months != ALL_MONTHS {
-                months |=
-                    ((months << 1) & ALL_MONTHS) | if months & (1 << 12) != 0 { 1 << 1 } else { 0 };
+                months |= ((months << 1) & ALL_MONTHS) | if months & (1 << 12) != 0 { 1 << 1 } else { 0 };
             }
         }
         -1 => {
@@ -751,8 +620,7 @@ fn shifted_date_part(cron: &Cron, shift: i64) -> (u32, bool, u16, u8, bool) {
                 doms = ((doms >> 1) & ALL_DOMS) | if wraps { 0b1111 << 28 } else { 0 };
             }
             if months != ALL_MONTHS {
-                months |=
-                    ((months >> 1) & ALL_MONTHS) | if months & (1 << 1) != 0 { 1 << 12 } else { 0 };
+                months |= ((months >> 1) & ALL_MONTHS) | if months & (1 << 1) != 0 { 1 << 12 } else { 0 };
             }
         }
         _ => {}
@@ -798,41 +666,23 @@ mod tests {
     #[test]
     fn last_day_of_month_is_inexpressible() {
         let e = utc("0 1 1 * *", Asia::Shanghai).unwrap_err();
-        let ConvertError::Inexpressible {
-            instant,
-            same_day_of_month,
-            same_weekday,
-            ..
-        } = &e
-        else {
-            panic!("{e}")
-        };
+        let ConvertError::Inexpressible { instant, same_day_of_month, same_weekday, .. } = &e else { panic!("{e}") };
         // Local 1 March 01:00 is 28 February 17:00 UTC in 2026, but 29 February in 2028.
         assert_eq!(instant.to_rfc3339(), "2026-02-28T17:00:00+00:00");
         assert_eq!(same_day_of_month.to_rfc3339(), "2028-02-28T17:00:00+00:00");
         assert_eq!(same_weekday.to_rfc3339(), "2026-02-07T17:00:00+00:00");
-        assert!(
-            e.to_string()
-                .contains("2026-02-28 17:00 UTC (local Sun 2026-03-01 01:00 CST)"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("2026-02-28 17:00 UTC (local Sun 2026-03-01 01:00 CST)"), "{e}");
     }
 
     #[test]
     fn bogota_day_30_splits_by_day() {
-        assert_eq!(
-            ok("0 21 30 * *", America::Bogota),
-            ["0 2 31 1,3,5,7,8,10,12 *", "0 2 1 5,7,10,12 *"]
-        );
+        assert_eq!(ok("0 21 30 * *", America::Bogota), ["0 2 31 1,3,5,7,8,10,12 *", "0 2 1 5,7,10,12 *"]);
     }
 
     #[test]
     fn new_york() {
         let e = utc("0 9 * * 1-5", America::New_York).unwrap_err();
-        assert_eq!(
-            e.instant().unwrap().to_rfc3339(),
-            "2026-03-02T14:00:00+00:00"
-        );
+        assert_eq!(e.instant().unwrap().to_rfc3339(), "2026-03-02T14:00:00+00:00");
         assert_eq!(ok("0 * * * *", America::New_York), ["0 * * * *"]);
         assert_eq!(ok("*/15 * * * *", America::New_York), ["*/15 * * * *"]);
         assert_eq!(ok("* * * * *", America::New_York), ["* * * * *"]);
@@ -840,10 +690,7 @@ mod tests {
 
     #[test]
     fn sydney_sundays_follow_dst_months() {
-        assert_eq!(
-            ok("15 15 * * 0", Australia::Sydney),
-            ["15 4 * 1-3,10-12 0", "15 5 * 4-9 0"]
-        );
+        assert_eq!(ok("15 15 * * 0", Australia::Sydney), ["15 4 * 1-3,10-12 0", "15 5 * 4-9 0"]);
     }
 
     #[test]
@@ -851,21 +698,12 @@ mod tests {
         // Sunday 00:00 BST is Saturday 23:00 UTC, except when that Saturday is 31 October and
         // the Sunday already falls in GMT: the pattern depends on the year.
         let e = utc("0 0 * * 0", Europe::London).unwrap_err();
-        assert_eq!(
-            e.instant().unwrap().to_rfc3339(),
-            "2026-10-03T23:00:00+00:00"
-        );
+        assert_eq!(e.instant().unwrap().to_rfc3339(), "2026-10-03T23:00:00+00:00");
     }
 
     #[test]
     fn utc_is_identity_and_shortcuts_work() {
-        for c in [
-            "0 9 * * 1-5",
-            "*/7 */5 1,15 * *",
-            "0 0 29 2 *",
-            "0 0 1 * 1",
-            "@weekly",
-        ] {
+        for c in ["0 9 * * 1-5", "*/7 */5 1,15 * *", "0 0 29 2 *", "0 0 1 * 1", "@weekly"] {
             let parsed = Cron::parse(c).unwrap();
             assert_eq!(ok(c, chrono_tz::UTC), [parsed.to_string()], "{c}");
         }
@@ -874,14 +712,8 @@ mod tests {
     #[test]
     fn no_firings_and_bad_horizon() {
         let c = Cron::parse("0 12 29 2 *").unwrap();
-        assert!(matches!(
-            to_utc(&c, chrono_tz::UTC, day(2097, 3, 1)),
-            Err(ConvertError::NoFirings { .. })
-        ));
-        assert!(matches!(
-            to_utc(&c, chrono_tz::UTC, day(2100, 1, 1)),
-            Err(ConvertError::BadHorizon { .. })
-        ));
+        assert!(matches!(to_utc(&c, chrono_tz::UTC, day(2097, 3, 1)), Err(ConvertError::NoFirings { .. })));
+        assert!(matches!(to_utc(&c, chrono_tz::UTC, day(2100, 1, 1)), Err(ConvertError::BadHorizon { .. })));
     }
 
     #[test]
@@ -898,18 +730,10 @@ mod tests {
     #[test]
     fn superset_covers_every_offset() {
         let c = Cron::parse("0 9 * * 1-5").unwrap();
-        let s: Vec<String> = guarded_superset(&c, America::New_York, day(2026, 1, 1))
-            .unwrap()
-            .iter()
-            .map(Cron::to_string)
-            .collect();
+        let s: Vec<String> = guarded_superset(&c, America::New_York, day(2026, 1, 1)).unwrap().iter().map(Cron::to_string).collect();
         assert_eq!(s, ["0 13,14 * * 1-5"]);
         let c = Cron::parse("0 1 1 * *").unwrap();
-        let s: Vec<String> = guarded_superset(&c, Asia::Shanghai, day(2026, 1, 1))
-            .unwrap()
-            .iter()
-            .map(Cron::to_string)
-            .collect();
+        let s: Vec<String> = guarded_superset(&c, Asia::Shanghai, day(2026, 1, 1)).unwrap().iter().map(Cron::to_string).collect();
         assert_eq!(s, ["0 17 28-31 * *"]);
     }
 
@@ -921,14 +745,9 @@ mod tests {
                 let mut dst = vec![0u64; 4];
                 or_shifted(&mut dst, &src, lo, hi, shift);
                 for i in 0..256usize {
-                    let want = i as i64 - shift >= lo as i64
-                        && i as i64 - shift <= hi as i64
-                        && test_bit(&src, (i as i64 - shift) as usize);
-                    assert_eq!(
-                        test_bit(&dst, i),
-                        want,
-                        "shift {shift} lo {lo} hi {hi} bit {i}"
-                    );
+                    let want =
+                        i as i64 - shift >= lo as i64 && i as i64 - shift <= hi as i64 && test_bit(&src, (i as i64 - shift) as usize);
+                    assert_eq!(test_bit(&dst, i), want, "shift {shift} lo {lo} hi {hi} bit {i}");
                 }
             }
         }

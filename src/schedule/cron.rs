@@ -28,13 +28,7 @@ pub enum CronField {
 }
 
 impl CronField {
-    const ALL: [CronField; 5] = [
-        CronField::Minute,
-        CronField::Hour,
-        CronField::DayOfMonth,
-        CronField::Month,
-        CronField::DayOfWeek,
-    ];
+    const ALL: [CronField; 5] = [CronField::Minute, CronField::Hour, CronField::DayOfMonth, CronField::Month, CronField::DayOfWeek];
 
     /// Smallest and largest value robfig/cron accepts in this field.
     pub fn bounds(self) -> (u32, u32) {
@@ -61,13 +55,7 @@ impl CronField {
     /// Three-letter names and the value of the first one (robfig knows names only for these two fields).
     fn names(self) -> Option<(&'static [&'static str], u32)> {
         match self {
-            CronField::Month => Some((
-                &[
-                    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                    "dec",
-                ],
-                1,
-            )),
+            CronField::Month => Some((&["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)),
             CronField::DayOfWeek => Some((&["sun", "mon", "tue", "wed", "thu", "fri", "sat"], 0)),
             _ => None,
         }
@@ -116,9 +104,7 @@ impl fmt::Display for UnsupportedFeature {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
     /// Nothing but whitespace.
-    #[error(
-        "empty cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or an @-shortcut"
-    )]
+    #[error("empty cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or an @-shortcut")]
     Empty {
         /// The whole text.
         span: Range<usize>,
@@ -132,9 +118,7 @@ pub enum CronError {
         span: Range<usize>,
     },
     /// `TZ=...` or `CRON_TZ=...` in front of the expression.
-    #[error(
-        "time-zone prefix `{prefix}` is not allowed in a schedule: write the cron in local time and set `autoscaling.timezone`"
-    )]
+    #[error("time-zone prefix `{prefix}` is not allowed in a schedule: write the cron in local time and set `autoscaling.timezone`")]
     TimeZonePrefix {
         /// The prefix as written, e.g. `CRON_TZ=Asia/Shanghai`.
         prefix: String,
@@ -142,17 +126,13 @@ pub enum CronError {
         span: Range<usize>,
     },
     /// `@every <duration>`.
-    #[error(
-        "`@every` intervals are not supported: a Kubernetes CronJob needs a 5-field cron such as `*/15 * * * *`"
-    )]
+    #[error("`@every` intervals are not supported: a Kubernetes CronJob needs a 5-field cron such as `*/15 * * * *`")]
     Every {
         /// The whole expression.
         span: Range<usize>,
     },
     /// An `@` word that is not one of the shortcuts.
-    #[error(
-        "unknown shortcut `{text}`: expected one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly (lower case)"
-    )]
+    #[error("unknown shortcut `{text}`: expected one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly (lower case)")]
     UnknownShortcut {
         /// The shortcut as written.
         text: String,
@@ -160,9 +140,7 @@ pub enum CronError {
         span: Range<usize>,
     },
     /// `L`, `W` or `#`.
-    #[error(
-        "{feature} in `{text}` ({field} field) is not supported by Kubernetes CronJob schedules (robfig/cron v3)"
-    )]
+    #[error("{feature} in `{text}` ({field} field) is not supported by Kubernetes CronJob schedules (robfig/cron v3)")]
     Unsupported {
         /// The field it appeared in.
         field: CronField,
@@ -174,9 +152,7 @@ pub enum CronError {
         span: Range<usize>,
     },
     /// Day-of-week 7, which Vixie cron reads as Sunday but robfig/cron rejects.
-    #[error(
-        "day-of-week 7 is not accepted by Kubernetes CronJob schedules (robfig/cron v3 allows 0-6): write 0 or `sun` for Sunday"
-    )]
+    #[error("day-of-week 7 is not accepted by Kubernetes CronJob schedules (robfig/cron v3 allows 0-6): write 0 or `sun` for Sunday")]
     DayOfWeekSeven {
         /// The `7`.
         span: Range<usize>,
@@ -261,11 +237,7 @@ pub enum CronError {
 fn wrapped(field: CronField, start: u32, end: u32) -> String {
     let (min, max) = field.bounds();
     let part = |a: u32, b: u32| {
-        if a == b {
-            a.to_string()
-        } else {
-            format!("{a}-{b}")
-        }
+        if a == b { a.to_string() } else { format!("{a}-{b}") }
     };
     format!("{},{}", part(start, max), part(min, end))
 }
@@ -327,20 +299,8 @@ pub(crate) const ALL_DOMS: u32 = mask(1, 31) as u32;
 pub(crate) const ALL_MONTHS: u16 = mask(1, 12) as u16;
 pub(crate) const ALL_DOWS: u8 = mask(0, 6) as u8;
 
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+const MONTH_NAMES: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /// Most days month `m` (1-12) can have; February counts its leap day.
 pub(crate) fn max_days_in_month(m: u32) -> u32 {
@@ -363,17 +323,12 @@ impl Cron {
         let body = text.trim();
         let whole = lead..lead + body.len();
         if body.is_empty() {
-            return Err(CronError::Empty {
-                span: 0..text.len(),
-            });
+            return Err(CronError::Empty { span: 0..text.len() });
         }
         let upper = body.to_ascii_uppercase();
         if upper.starts_with("TZ=") || upper.starts_with("CRON_TZ=") {
             let end = body.find(char::is_whitespace).unwrap_or(body.len());
-            return Err(CronError::TimeZonePrefix {
-                prefix: body[..end].to_string(),
-                span: lead..lead + end,
-            });
+            return Err(CronError::TimeZonePrefix { prefix: body[..end].to_string(), span: lead..lead + end });
         }
         if body.starts_with('@') {
             return parse_shortcut(body, whole);
@@ -381,10 +336,7 @@ impl Cron {
 
         let fields = split_fields(text);
         if fields.len() != 5 {
-            return Err(CronError::FieldCount {
-                found: fields.len(),
-                span: whole,
-            });
+            return Err(CronError::FieldCount { found: fields.len(), span: whole });
         }
         let mut bits = [0u64; 5];
         let mut stars = [false; 5];
@@ -405,16 +357,12 @@ impl Cron {
         // Only "restricted day-of-month AND-ed with an unrestricted day-of-week" can miss every
         // date: with OR, or with day-of-month unrestricted, every month has every weekday.
         if cron.dow_star && !cron.dom_star {
-            let reachable = (1..=12u32)
-                .filter(|m| cron.months & (1 << m) != 0)
-                .any(|m| cron.doms & mask(1, max_days_in_month(m)) as u32 != 0);
+            let reachable =
+                (1..=12u32).filter(|m| cron.months & (1 << m) != 0).any(|m| cron.doms & mask(1, max_days_in_month(m)) as u32 != 0);
             if !reachable {
                 let (dom_off, _) = fields[2];
                 let (month_off, month_tok) = fields[3];
-                return Err(CronError::NeverFires {
-                    reason: never_fires_reason(&cron),
-                    span: dom_off..month_off + month_tok.len(),
-                });
+                return Err(CronError::NeverFires { reason: never_fires_reason(&cron), span: dom_off..month_off + month_tok.len() });
             }
         }
         Ok(cron)
@@ -481,11 +429,7 @@ impl Cron {
 
     /// Whether the expression matches this wall-clock minute. `dow` is 0-6 with Sunday = 0.
     pub fn matches(&self, minute: u32, hour: u32, dom: u32, month: u32, dow: u32) -> bool {
-        minute < 64
-            && hour < 32
-            && self.minutes & (1 << minute) != 0
-            && self.hours & (1 << hour) != 0
-            && self.matches_date(dom, month, dow)
+        minute < 64 && hour < 32 && self.minutes & (1 << minute) != 0 && self.hours & (1 << hour) != 0 && self.matches_date(dom, month, dow)
     }
 
     /// Whether the date part (day-of-month, month, day-of-week) matches, with robfig's AND/OR rule.
@@ -495,22 +439,12 @@ impl Cron {
         }
         let dom_match = self.doms & (1 << dom) != 0;
         let dow_match = self.dows & (1 << dow) != 0;
-        if self.dom_star || self.dow_star {
-            dom_match && dow_match
-        } else {
-            dom_match || dow_match
-        }
+        if self.dom_star || self.dow_star { dom_match && dow_match } else { dom_match || dow_match }
     }
 
     /// Whether the expression matches the minute of `t` (seconds are ignored).
     pub fn matches_naive(&self, t: &NaiveDateTime) -> bool {
-        self.matches(
-            t.minute(),
-            t.hour(),
-            t.day(),
-            t.month(),
-            t.weekday().num_days_from_sunday(),
-        )
+        self.matches(t.minute(), t.hour(), t.day(), t.month(), t.weekday().num_days_from_sunday())
     }
 
     /// The first matching minute at or after `from` (rounded up to a whole minute), reading the
@@ -524,20 +458,12 @@ impl Cron {
         let mut date = t.date();
         let mut first_minute = t.hour() * 60 + t.minute();
         for _ in 0..(9 * 366) {
-            if self.matches_date(
-                date.day(),
-                date.month(),
-                date.weekday().num_days_from_sunday(),
-            ) {
+            if self.matches_date(date.day(), date.month(), date.weekday().num_days_from_sunday()) {
                 for h in (first_minute / 60)..24 {
                     if self.hours & (1 << h) == 0 {
                         continue;
                     }
-                    let lo = if h == first_minute / 60 {
-                        first_minute % 60
-                    } else {
-                        0
-                    };
+                    let lo = if h == first_minute / 60 { first_minute % 60 } else { 0 };
                     let mins = self.minutes & (ALL_MINUTES & (u64::MAX << lo));
                     if mins != 0 {
                         return date.and_hms_opt(h, mins.trailing_zeros(), 0);
@@ -590,11 +516,7 @@ pub(crate) fn render_field(bits: u64, min: u32, max: u32, star: Option<bool>) ->
         let step = values[1] - values[0];
         if step >= 2 && values.windows(2).all(|w| w[1] - w[0] == step) {
             let (first, last) = (values[0], values[values.len() - 1]);
-            let stepped = if first == min && last + step > max {
-                format!("*/{step}")
-            } else {
-                format!("{first}-{last}/{step}")
-            };
+            let stepped = if first == min && last + step > max { format!("*/{step}") } else { format!("{first}-{last}/{step}") };
             if stepped.len() < best.len() {
                 best = stepped;
             }
@@ -623,15 +545,8 @@ fn render_list(values: &[u32]) -> String {
 }
 
 fn never_fires_reason(cron: &Cron) -> String {
-    let months: Vec<&str> = (1..=12u32)
-        .filter(|m| cron.months & (1 << m) != 0)
-        .map(|m| MONTH_NAMES[m as usize - 1])
-        .collect();
-    let days = render_list(
-        &(1..=31u32)
-            .filter(|d| cron.doms & (1 << d) != 0)
-            .collect::<Vec<_>>(),
-    );
+    let months: Vec<&str> = (1..=12u32).filter(|m| cron.months & (1 << m) != 0).map(|m| MONTH_NAMES[m as usize - 1]).collect();
+    let days = render_list(&(1..=31u32).filter(|d| cron.doms & (1 << d) != 0).collect::<Vec<_>>());
     let has = if months.len() == 1 { "has" } else { "have" };
     let list = match months.len() {
         1 => months[0].to_string(),
@@ -653,10 +568,7 @@ fn parse_shortcut(body: &str, whole: Range<usize>) -> Result<Cron, CronError> {
         }
         _ => {
             let end = body.find(char::is_whitespace).unwrap_or(body.len());
-            return Err(CronError::UnknownShortcut {
-                text: body[..end].to_string(),
-                span: whole.start..whole.start + end,
-            });
+            return Err(CronError::UnknownShortcut { text: body[..end].to_string(), span: whole.start..whole.start + end });
         }
     };
     Ok(Cron {
@@ -699,24 +611,12 @@ fn parse_field(field: CronField, text: &str, offset: usize) -> Result<(u64, bool
         let item_off = offset + item_start;
         item_start += item.len() + 1;
         let span = item_off..item_off + item.len();
-        let malformed = |problem| CronError::Malformed {
-            field,
-            text: item.to_string(),
-            problem,
-            span: span.clone(),
-        };
+        let malformed = |problem| CronError::Malformed { field, text: item.to_string(), problem, span: span.clone() };
         if item.is_empty() {
-            return Err(malformed(
-                "empty list item (two commas, or a comma at an end)",
-            ));
+            return Err(malformed("empty list item (two commas, or a comma at an end)"));
         }
         if item.contains('#') {
-            return Err(CronError::Unsupported {
-                field,
-                feature: UnsupportedFeature::NthWeekday,
-                text: item.to_string(),
-                span,
-            });
+            return Err(CronError::Unsupported { field, feature: UnsupportedFeature::NthWeekday, text: item.to_string(), span });
         }
         let (range_part, step_part) = match item.split_once('/') {
             Some((_, s)) if s.contains('/') => return Err(malformed("more than one `/`")),
@@ -733,14 +633,10 @@ fn parse_field(field: CronField, text: &str, offset: usize) -> Result<(u64, bool
                 None => (range_part, None),
             };
             if lo == "*" || lo == "?" {
-                return Err(malformed(
-                    "`*` cannot start a range; write `*` alone or `a-b`",
-                ));
+                return Err(malformed("`*` cannot start a range; write `*` alone or `a-b`"));
             }
             if lo.is_empty() {
-                return Err(malformed(
-                    "range is missing its start (negative numbers are not allowed)",
-                ));
+                return Err(malformed("range is missing its start (negative numbers are not allowed)"));
             }
             let start = parse_value(field, lo, item_off)?;
             match hi {
@@ -758,19 +654,11 @@ fn parse_field(field: CronField, text: &str, offset: usize) -> Result<(u64, bool
                 let s_off = item_off + range_part.len() + 1;
                 let s_span = s_off..s_off + s.len();
                 if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(CronError::InvalidStep {
-                        field,
-                        text: s.to_string(),
-                        span: s_span,
-                    });
+                    return Err(CronError::InvalidStep { field, text: s.to_string(), span: s_span });
                 }
                 let v = s.parse::<u32>().unwrap_or(u32::MAX);
                 if v == 0 {
-                    return Err(CronError::ZeroStep {
-                        field,
-                        text: item.to_string(),
-                        span: s_span,
-                    });
+                    return Err(CronError::ZeroStep { field, text: item.to_string(), span: s_span });
                 }
                 // robfig: "N/step" means "N-max/step".
                 if single {
@@ -808,9 +696,10 @@ fn parse_field(field: CronField, text: &str, offset: usize) -> Result<(u64, bool
 fn parse_value(field: CronField, tok: &str, off: usize) -> Result<u32, CronError> {
     let span = off..off + tok.len();
     if let Some((names, first)) = field.names()
-        && let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(tok)) {
-            return Ok(first + i as u32);
-        }
+        && let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(tok))
+    {
+        return Ok(first + i as u32);
+    }
     if !tok.is_empty() && tok.bytes().all(|b| b.is_ascii_digit()) {
         let value = tok.parse::<u32>().unwrap_or(u32::MAX);
         let (min, max) = field.bounds();
@@ -823,11 +712,7 @@ fn parse_value(field: CronField, tok: &str, off: usize) -> Result<u32, CronError
         return Ok(value);
     }
     let upper = tok.to_ascii_uppercase();
-    let digits_then = |suffix: &str| {
-        upper
-            .strip_suffix(suffix)
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-    };
+    let digits_then = |suffix: &str| upper.strip_suffix(suffix).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
     let feature = if upper == "LW" || digits_then("L") {
         Some(UnsupportedFeature::Last)
     } else if digits_then("W") {
@@ -836,17 +721,8 @@ fn parse_value(field: CronField, tok: &str, off: usize) -> Result<u32, CronError
         None
     };
     match feature {
-        Some(feature) => Err(CronError::Unsupported {
-            field,
-            feature,
-            text: tok.to_string(),
-            span,
-        }),
-        None => Err(CronError::InvalidValue {
-            field,
-            text: tok.to_string(),
-            span,
-        }),
+        Some(feature) => Err(CronError::Unsupported { field, feature, text: tok.to_string(), span }),
+        None => Err(CronError::InvalidValue { field, text: tok.to_string(), span }),
     }
 }
 
@@ -855,9 +731,7 @@ mod tests {
     use super::*;
 
     fn canon(s: &str) -> String {
-        Cron::parse(s)
-            .unwrap_or_else(|e| panic!("{s}: {e}"))
-            .to_string()
+        Cron::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")).to_string()
     }
 
     fn err(s: &str) -> CronError {
@@ -903,10 +777,7 @@ mod tests {
         // AND with an unrestricted day-of-month: Mondays only.
         assert!(c.matches(0, 0, 5, 1, 1) && !c.matches(0, 0, 5, 1, 2));
         let c = Cron::parse("0 0 1-31 * 1").unwrap();
-        assert!(
-            c.matches(0, 0, 5, 1, 2),
-            "a restricted full day-of-month ORs to every day"
-        );
+        assert!(c.matches(0, 0, 5, 1, 2), "a restricted full day-of-month ORs to every day");
     }
 
     #[test]
@@ -946,35 +817,14 @@ mod tests {
             assert_eq!(&&text[e.span()], part, "{text}: {e}");
         }
         assert!(matches!(err("0 0 * * 7"), CronError::DayOfWeekSeven { .. }));
-        assert!(matches!(
-            err("0 0 L * *"),
-            CronError::Unsupported {
-                feature: UnsupportedFeature::Last,
-                ..
-            }
-        ));
-        assert!(matches!(
-            err("0 0 LW * *"),
-            CronError::Unsupported {
-                feature: UnsupportedFeature::Last,
-                ..
-            }
-        ));
+        assert!(matches!(err("0 0 L * *"), CronError::Unsupported { feature: UnsupportedFeature::Last, .. }));
+        assert!(matches!(err("0 0 LW * *"), CronError::Unsupported { feature: UnsupportedFeature::Last, .. }));
         assert!(matches!(err("*/0 * * * *"), CronError::ZeroStep { .. }));
         assert!(matches!(err("@every 5m"), CronError::Every { .. }));
-        assert!(matches!(
-            err("0 0 0 * * *"),
-            CronError::FieldCount { found: 6, .. }
-        ));
+        assert!(matches!(err("0 0 0 * * *"), CronError::FieldCount { found: 6, .. }));
         assert!(matches!(err("   "), CronError::Empty { .. }));
-        assert_eq!(
-            err("0 0 30 2 *").to_string(),
-            "the expression can never fire: February has no day 30"
-        );
-        assert_eq!(
-            err("0 0 31 4,6 *").to_string(),
-            "the expression can never fire: April and June have no day 31"
-        );
+        assert_eq!(err("0 0 30 2 *").to_string(), "the expression can never fire: February has no day 30");
+        assert_eq!(err("0 0 31 4,6 *").to_string(), "the expression can never fire: April and June have no day 31");
         // Names only where robfig knows them; `jul`/`wed` must not trip the L/W detection.
         assert!(Cron::parse("0 0 * jul wed").is_ok());
         // February 29 fires in leap years; a restricted day-of-week ORs to weekly firing.
@@ -984,12 +834,7 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in [
-            "0 0 1-31 * 0-6",
-            "*/7 1-23/2 2-30/4 */3 */2",
-            "0 0 1 1 *",
-            "59 23 31 12 6",
-        ] {
+        for s in ["0 0 1-31 * 0-6", "*/7 1-23/2 2-30/4 */3 */2", "0 0 1 1 *", "59 23 31 12 6"] {
             let c = Cron::parse(s).unwrap();
             assert_eq!(Cron::parse(&c.to_string()).unwrap(), c, "{s} -> {c}");
         }
@@ -998,19 +843,10 @@ mod tests {
     #[test]
     fn next_match_finds_leap_days() {
         let c = Cron::parse("30 12 29 2 *").unwrap();
-        let from = chrono::NaiveDate::from_ymd_opt(2097, 3, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap();
+        let from = chrono::NaiveDate::from_ymd_opt(2097, 3, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
         let next = c.next_match(from).unwrap();
         assert_eq!(next.to_string(), "2104-02-29 12:30:00");
-        let from = chrono::NaiveDate::from_ymd_opt(2026, 2, 28)
-            .unwrap()
-            .and_hms_opt(12, 30, 1)
-            .unwrap();
-        assert_eq!(
-            c.next_match(from).unwrap().to_string(),
-            "2028-02-29 12:30:00"
-        );
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 2, 28).unwrap().and_hms_opt(12, 30, 1).unwrap();
+        assert_eq!(c.next_match(from).unwrap().to_string(), "2028-02-29 12:30:00");
     }
 }

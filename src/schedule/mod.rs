@@ -21,6 +21,4 @@ pub mod zone;
 
 pub use convert::{ConversionCache, ConvertError, guarded_superset, to_utc};
 pub use cron::{Cron, CronError, CronField, UnsupportedFeature};
-pub use zone::{
-    Firing, OffsetChange, Transition, horizon_end, next_firings, offset_table, transitions,
-};
+pub use zone::{Firing, OffsetChange, Transition, horizon_end, next_firings, offset_table, transitions};

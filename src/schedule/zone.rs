@@ -5,9 +5,7 @@
 //! horizon. Out: the zone's UTC-offset periods and changes (the table a `guarded` CronJob embeds),
 //! its DST transitions inside a window, and the next firings of a schedule in local time and UTC.
 
-use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::convert::ConvertError;
@@ -72,9 +70,7 @@ pub(crate) struct OffsetPeriod {
 }
 
 fn offset_seconds(zone: Tz, second: i64) -> i32 {
-    let t = DateTime::from_timestamp(second, 0)
-        .expect("instant in range")
-        .naive_utc();
+    let t = DateTime::from_timestamp(second, 0).expect("instant in range").naive_utc();
     zone.offset_from_utc_datetime(&t).fix().local_minus_utc()
 }
 
@@ -138,19 +134,11 @@ pub(crate) fn offset_periods(zone: Tz, h: &Horizon) -> Result<Vec<OffsetPeriod>,
     let mut off = whole(start * 60, offset_seconds(zone, start * 60))?;
     for (at, _, after) in offset_changes(zone, start * 60, end * 60) {
         let after = whole(at, after)?;
-        periods.push(OffsetPeriod {
-            start: cur,
-            end: at / 60,
-            offset: off,
-        });
+        periods.push(OffsetPeriod { start: cur, end: at / 60, offset: off });
         cur = at / 60;
         off = after;
     }
-    periods.push(OffsetPeriod {
-        start: cur,
-        end,
-        offset: off,
-    });
+    periods.push(OffsetPeriod { start: cur, end, offset: off });
     Ok(periods)
 }
 
@@ -168,13 +156,7 @@ pub struct OffsetChange {
 /// `guarded` CronJob embeds so that its guard needs no time-zone database in the image.
 pub fn offset_table(zone: Tz, valid_from: NaiveDate) -> Result<Vec<OffsetChange>, ConvertError> {
     let h = Horizon::new(valid_from)?;
-    Ok(offset_periods(zone, &h)?
-        .into_iter()
-        .map(|p| OffsetChange {
-            at_epoch_minute: p.start,
-            offset_minutes: p.offset as i32,
-        })
-        .collect())
+    Ok(offset_periods(zone, &h)?.into_iter().map(|p| OffsetChange { at_epoch_minute: p.start, offset_minutes: p.offset as i32 }).collect())
 }
 
 /// A change of the zone's UTC offset (a DST transition or a change of standard time).
@@ -246,29 +228,17 @@ pub fn next_firings(cron: &Cron, zone: Tz, from: DateTime<Utc>, count: usize) ->
     }
     let minutes: Vec<(u32, u32)> = (0..24u32)
         .filter(|h| cron.hour_bits() & (1 << h) != 0)
-        .flat_map(|h| {
-            (0..60u32)
-                .filter(|m| ALL_MINUTES & cron.minute_bits() & (1 << m) != 0)
-                .map(move |m| (h, m))
-        })
+        .flat_map(|h| (0..60u32).filter(|m| ALL_MINUTES & cron.minute_bits() & (1 << m) != 0).map(move |m| (h, m)))
         .collect();
     // Local dates can run a day behind UTC; start one day early and drop what precedes `from`.
-    let mut date = from
-        .with_timezone(&zone)
-        .date_naive()
-        .pred_opt()
-        .expect("date in range");
+    let mut date = from.with_timezone(&zone).date_naive().pred_opt().expect("date in range");
     // Instants of one local day interleave with the next day's at most (through an overlap of
     // less than a day), so once `count` are collected one more day settles the order.
     let mut settle_days = 2;
     let mut idle_days = 0;
     while idle_days < 9 * 366 {
         let mut found = false;
-        if cron.matches_date(
-            date.day(),
-            date.month(),
-            date.weekday().num_days_from_sunday(),
-        ) {
+        if cron.matches_date(date.day(), date.month(), date.weekday().num_days_from_sunday()) {
             for &(h, m) in &minutes {
                 let local = date.and_hms_opt(h, m, 0).expect("valid time");
                 let instants = match zone.from_local_datetime(&local) {
@@ -279,11 +249,7 @@ pub fn next_firings(cron: &Cron, zone: Tz, from: DateTime<Utc>, count: usize) ->
                 for t in instants.into_iter().flatten() {
                     let utc = t.with_timezone(&Utc);
                     if utc >= from {
-                        out.push(Firing {
-                            utc,
-                            local,
-                            offset: t.offset().fix(),
-                        });
+                        out.push(Firing { utc, local, offset: t.offset().fix() });
                         found = true;
                     }
                 }
@@ -316,54 +282,25 @@ mod tests {
 
     #[test]
     fn new_york_transitions_2026() {
-        let t = transitions(
-            chrono_tz::America::New_York,
-            utc("2026-01-01T00:00:00Z"),
-            utc("2027-01-01T00:00:00Z"),
-        );
+        let t = transitions(chrono_tz::America::New_York, utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"));
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].at, utc("2026-03-08T07:00:00Z"));
         assert_eq!(t[0].wall_before().to_string(), "2026-03-08 02:00:00");
         assert_eq!(t[0].wall_after().to_string(), "2026-03-08 03:00:00");
-        assert_eq!(
-            (t[0].name_before.as_str(), t[0].name_after.as_str()),
-            ("EST", "EDT")
-        );
+        assert_eq!((t[0].name_before.as_str(), t[0].name_after.as_str()), ("EST", "EDT"));
         assert_eq!(t[1].at, utc("2026-11-01T06:00:00Z"));
     }
 
     #[test]
     fn offset_table_reaches_2099() {
-        let rows = offset_table(
-            chrono_tz::Australia::Sydney,
-            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        )
-        .unwrap();
+        let rows = offset_table(chrono_tz::Australia::Sydney, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
         assert_eq!(rows[0].offset_minutes, 660);
-        assert_eq!(
-            rows[0].at_epoch_minute,
-            epoch_day(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()) * 1440
-        );
+        assert_eq!(rows[0].at_epoch_minute, epoch_day(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()) * 1440);
         let last = rows.last().unwrap();
-        assert_eq!(
-            utc_of_minute(last.at_epoch_minute)
-                .format("%Y-%m")
-                .to_string(),
-            "2099-10"
-        );
+        assert_eq!(utc_of_minute(last.at_epoch_minute).format("%Y-%m").to_string(), "2099-10");
         assert_eq!(rows.len(), 1 + 2 * 74);
-        let fixed = offset_table(
-            chrono_tz::Asia::Shanghai,
-            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(
-            fixed,
-            vec![OffsetChange {
-                at_epoch_minute: rows[0].at_epoch_minute,
-                offset_minutes: 480
-            }]
-        );
+        let fixed = offset_table(chrono_tz::Asia::Shanghai, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        assert_eq!(fixed, vec![OffsetChange { at_epoch_minute: rows[0].at_epoch_minute, offset_minutes: 480 }]);
     }
 
     #[test]
@@ -372,29 +309,16 @@ mod tests {
         let c = Cron::parse("30 2 * * *").unwrap();
         let f = next_firings(&c, ny, utc("2026-03-07T00:00:00Z"), 2);
         assert_eq!(f[0].utc, utc("2026-03-07T07:30:00Z"));
-        assert_eq!(
-            f[1].utc,
-            utc("2026-03-09T06:30:00Z"),
-            "02:30 does not exist on 2026-03-08"
-        );
+        assert_eq!(f[1].utc, utc("2026-03-09T06:30:00Z"), "02:30 does not exist on 2026-03-08");
         let c = Cron::parse("30 1 * * *").unwrap();
         let f = next_firings(&c, ny, utc("2026-11-01T00:00:00Z"), 3);
         let got: Vec<_> = f.iter().map(|f| (f.utc, f.local.to_string())).collect();
         assert_eq!(
             got,
             vec![
-                (
-                    utc("2026-11-01T05:30:00Z"),
-                    "2026-11-01 01:30:00".to_string()
-                ),
-                (
-                    utc("2026-11-01T06:30:00Z"),
-                    "2026-11-01 01:30:00".to_string()
-                ),
-                (
-                    utc("2026-11-02T06:30:00Z"),
-                    "2026-11-02 01:30:00".to_string()
-                ),
+                (utc("2026-11-01T05:30:00Z"), "2026-11-01 01:30:00".to_string()),
+                (utc("2026-11-01T06:30:00Z"), "2026-11-01 01:30:00".to_string()),
+                (utc("2026-11-02T06:30:00Z"), "2026-11-02 01:30:00".to_string()),
             ]
         );
     }

@@ -42,7 +42,8 @@ impl Repo {
     /// pipeline is only listed when its file parsed.
     pub fn pipeline_table(&self, ps: &PipelineSource) -> Table {
         let mut ignored = Diagnostics::default();
-        let mut own = value::parse(ps.file, &self.sources.get(ps.file).text, &mut ignored).unwrap_or_else(|| Table::empty(Loc { file: ps.file, span: 0..0 }));
+        let mut own = value::parse(ps.file, &self.sources.get(ps.file).text, &mut ignored)
+            .unwrap_or_else(|| Table::empty(Loc { file: ps.file, span: 0..0 }));
         own.entries.shift_remove("extends");
         let (_, templates) = ps.chain.split_last().expect("a chain ends with the pipeline file");
         let mut layers = templates.iter().filter_map(|f| self.templates.get(f));
@@ -217,8 +218,7 @@ fn resolve_extends(
         return table;
     }
     if !templates.contains_key(&rel) {
-        let read = read_toml(&mut repo.sources, &repo.root, &rel, Some(&entry.node.loc), diags)
-            .and_then(|(id, t)| t.map(|t| (id, t)));
+        let read = read_toml(&mut repo.sources, &repo.root, &rel, Some(&entry.node.loc), diags).and_then(|(id, t)| t.map(|t| (id, t)));
         templates.insert(rel.clone(), read);
     }
     let Some((tfile, ttable)) = templates.get(&rel).cloned().flatten() else { return table };
@@ -306,7 +306,13 @@ fn read_text(path: &Path) -> std::io::Result<ReadText> {
 /// Registers what was read as a source file and reports what went wrong. Returns the file id
 /// (when the file could be read) and whether its text is valid UTF-8 (worth parsing). `from` is
 /// where the file was referenced, for "missing file".
-fn register(sources: &mut Sources, rel: &str, read: std::io::Result<ReadText>, from: Option<&Loc>, diags: &mut Diagnostics) -> Option<(FileId, bool)> {
+fn register(
+    sources: &mut Sources,
+    rel: &str,
+    read: std::io::Result<ReadText>,
+    from: Option<&Loc>,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, bool)> {
     match read {
         Ok(ReadText::Utf8(text)) => Some((sources.add(rel, text), true)),
         Ok(ReadText::Invalid { lossy, at }) => {

@@ -158,9 +158,7 @@ fn convert(file: FileId, v: &DeValue<'_>, span: std::ops::Range<usize>, diags: &
         },
         DeValue::Boolean(b) => Value::Boolean(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
-        DeValue::Array(a) => {
-            Value::Array(a.iter().map(|x| convert(file, x.get_ref(), x.span(), diags)).collect())
-        }
+        DeValue::Array(a) => Value::Array(a.iter().map(|x| convert(file, x.get_ref(), x.span(), diags)).collect()),
         DeValue::Table(t) => Value::Table(convert_table(file, t, span, diags)),
     };
     Node { value, loc }

@@ -81,9 +81,7 @@ pub enum MemorySizeError {
     #[error("{input:?} has the unknown unit {unit:?}; {units}", units = UNITS_HELP)]
     UnknownUnit { input: String, unit: String },
     /// A Kubernetes quantity where only Flink notation is read (inside `flinkConfiguration`).
-    #[error(
-        "{input:?} is a Kubernetes quantity, which Flink does not accept in flinkConfiguration; write {suggestion}"
-    )]
+    #[error("{input:?} is a Kubernetes quantity, which Flink does not accept in flinkConfiguration; write {suggestion}")]
     KubernetesQuantity { input: String, suggestion: String },
     /// More than `i64::MAX` bytes.
     #[error("{input:?} is larger than Flink can represent (2^63 - 1 bytes)")]
@@ -113,14 +111,7 @@ const FLINK_UNITS: &[(&str, u64)] = &[
 ];
 
 /// Kubernetes binary suffixes, case-sensitive as Kubernetes has them.
-const K8S_UNITS: &[(&str, u64)] = &[
-    ("Ki", KIB),
-    ("Mi", MIB),
-    ("Gi", GIB),
-    ("Ti", TIB),
-    ("Pi", PIB),
-    ("Ei", EIB),
-];
+const K8S_UNITS: &[(&str, u64)] = &[("Ki", KIB), ("Mi", MIB), ("Gi", GIB), ("Ti", TIB), ("Pi", PIB), ("Ei", EIB)];
 
 impl MemorySize {
     /// Zero bytes.
@@ -228,28 +219,20 @@ fn parse_size(input: &str, allow_k8s: bool) -> Result<MemorySize, MemorySizeErro
                 .filter(|&b| b <= MAX_BYTES)
                 .map(|b| MemorySize(b).to_flink_string())
                 .unwrap_or_else(|| "Flink notation such as 1024m".to_string());
-            return Err(MemorySizeError::KubernetesQuantity {
-                input: owned(),
-                suggestion,
-            });
+            return Err(MemorySizeError::KubernetesQuantity { input: owned(), suggestion });
         }
         None => {
             let unit = rest.trim().to_ascii_lowercase();
             match FLINK_UNITS.iter().find(|(name, _)| *name == unit) {
                 Some(&(_, m)) => m,
                 None => {
-                    return Err(MemorySizeError::UnknownUnit {
-                        input: owned(),
-                        unit: rest.trim().to_string(),
-                    });
+                    return Err(MemorySizeError::UnknownUnit { input: owned(), unit: rest.trim().to_string() });
                 }
             }
         }
     };
     // Java's Long.parseLong fails above i64::MAX; so does the product check after it.
-    let value: u64 = number
-        .parse()
-        .map_err(|_| MemorySizeError::Overflow { input: owned() })?;
+    let value: u64 = number.parse().map_err(|_| MemorySizeError::Overflow { input: owned() })?;
     match value.checked_mul(multiplier) {
         Some(bytes) if bytes <= MAX_BYTES => Ok(MemorySize(bytes)),
         _ => Err(MemorySizeError::Overflow { input: owned() }),
@@ -320,14 +303,7 @@ impl Breakdown {
     /// All components with their labels, from the Flink parts to the JVM parts, for `explain`.
     pub fn components(&self) -> Vec<(&'static str, MemorySize)> {
         let mut out = match self.parts {
-            FlinkParts::TaskManager {
-                framework_heap,
-                task_heap,
-                framework_off_heap,
-                task_off_heap,
-                managed,
-                network,
-            } => {
+            FlinkParts::TaskManager { framework_heap, task_heap, framework_off_heap, task_off_heap, managed, network } => {
                 vec![
                     ("framework heap", framework_heap),
                     ("task heap", task_heap),
@@ -347,11 +323,7 @@ impl Breakdown {
     /// The JVM heap (`-Xmx`): framework + task heap for a TaskManager, the heap for a JobManager.
     pub fn jvm_heap(&self) -> MemorySize {
         match self.parts {
-            FlinkParts::TaskManager {
-                framework_heap,
-                task_heap,
-                ..
-            } => MemorySize(framework_heap.0 + task_heap.0),
+            FlinkParts::TaskManager { framework_heap, task_heap, .. } => MemorySize(framework_heap.0 + task_heap.0),
             FlinkParts::JobManager { heap, .. } => heap,
         }
     }
@@ -376,11 +348,7 @@ pub enum MemoryWarning {
 pub enum MemoryModelError {
     /// A memory option in `flinkConfiguration` is not a size Flink can parse.
     #[error("flinkConfiguration `{key}` = {value:?} is not a memory size Flink accepts: {source}")]
-    InvalidSize {
-        key: String,
-        value: String,
-        source: MemorySizeError,
-    },
+    InvalidSize { key: String, value: String, source: MemorySizeError },
     /// A fraction option in `flinkConfiguration` is not a number.
     #[error("flinkConfiguration `{key}` = {value:?} is not a number")]
     InvalidFraction { key: String, value: String },
@@ -389,12 +357,7 @@ pub enum MemoryModelError {
     FractionOutOfRange { key: String, value: String },
     /// A min option above its max option.
     #[error("flinkConfiguration `{min_key}` = {min} is larger than `{max_key}` = {max}")]
-    MinAboveMax {
-        min_key: String,
-        min: MemorySize,
-        max_key: String,
-        max: MemorySize,
-    },
+    MinAboveMax { min_key: String, min: MemorySize, max_key: String, max: MemorySize },
     /// The process memory is below what the configuration needs.
     #[error("{role} memory {process} is too small for Flink's memory model: {reason}")]
     TooSmall {
@@ -420,18 +383,10 @@ pub enum MemoryModelError {
     },
     /// `flinkConfiguration` memory options contradict each other, whatever the process memory.
     #[error("{role} memory options in flinkConfiguration contradict each other: {reason}")]
-    Inconsistent {
-        role: Role,
-        reason: String,
-        lines: Vec<String>,
-    },
+    Inconsistent { role: Role, reason: String, lines: Vec<String> },
     /// No process memory works (from [`minimum_process_size`] only).
     #[error("no {role} process memory works with this flinkConfiguration: {reason}")]
-    Unsatisfiable {
-        role: Role,
-        reason: String,
-        lines: Vec<String>,
-    },
+    Unsatisfiable { role: Role, reason: String, lines: Vec<String> },
 }
 
 impl MemoryModelError {
@@ -440,43 +395,30 @@ impl MemoryModelError {
     /// no trailing newline.
     pub fn arithmetic(&self) -> String {
         match self {
-            MemoryModelError::InvalidSize { .. } => {
-                "Flink reads memory options as a whole number with an optional unit \
+            MemoryModelError::InvalidSize { .. } => "Flink reads memory options as a whole number with an optional unit \
                  b, k/kb, m/mb, g/gb, t/tb (any case, binary multiples), e.g. 1024m; Kubernetes quantities \
                  such as 1Gi are not accepted in flinkConfiguration"
-                    .to_string()
-            }
+                .to_string(),
             MemoryModelError::InvalidFraction { .. } | MemoryModelError::FractionOutOfRange { .. } => {
                 "memory fractions are decimal numbers of at least 0 and below 1, e.g. 0.4".to_string()
             }
-            MemoryModelError::MinAboveMax { .. } => {
-                "set min <= max; set both to the same value to fix the size exactly".to_string()
-            }
+            MemoryModelError::MinAboveMax { .. } => "set min <= max; set both to the same value to fix the size exactly".to_string(),
             MemoryModelError::TooSmall { lines, minimum, .. } => {
                 let mut out = lines.clone();
                 out.push(minimum_line(*minimum));
                 out.join("\n")
             }
-            MemoryModelError::TooLarge {
-                lines,
-                minimum,
-                maximum,
-                ..
-            } => {
+            MemoryModelError::TooLarge { lines, minimum, maximum, .. } => {
                 let mut out = lines.clone();
                 out.push(match (minimum, maximum) {
-                    (Some(lo), Some(hi)) => format!(
-                        "with this configuration the process memory must lie between {} and {}",
-                        mib(lo.0),
-                        mib(hi.0)
-                    ),
+                    (Some(lo), Some(hi)) => {
+                        format!("with this configuration the process memory must lie between {} and {}", mib(lo.0), mib(hi.0))
+                    }
                     _ => minimum_line(None),
                 });
                 out.join("\n")
             }
-            MemoryModelError::Inconsistent { lines, .. } | MemoryModelError::Unsatisfiable { lines, .. } => {
-                lines.join("\n")
-            }
+            MemoryModelError::Inconsistent { lines, .. } | MemoryModelError::Unsatisfiable { lines, .. } => lines.join("\n"),
         }
     }
 
@@ -491,10 +433,7 @@ impl MemoryModelError {
 
 fn minimum_line(minimum: Option<MemorySize>) -> String {
     match minimum {
-        Some(m) => format!(
-            "the smallest process memory that works with this configuration is {}",
-            mib(m.0)
-        ),
+        Some(m) => format!("the smallest process memory that works with this configuration is {}", mib(m.0)),
         None => "no process memory that is a whole number of mebibytes works with this configuration".to_string(),
     }
 }
@@ -503,11 +442,7 @@ fn minimum_line(minimum: Option<MemorySize>) -> String {
 ///
 /// `flink_config` holds the effective `flinkConfiguration`; keys that are not memory options are
 /// ignored, and so is `*.memory.process.size` (the operator overwrites it with `process`).
-pub fn check(
-    role: Role,
-    process: MemorySize,
-    flink_config: &IndexMap<String, String>,
-) -> Result<Breakdown, MemoryModelError> {
+pub fn check(role: Role, process: MemorySize, flink_config: &IndexMap<String, String>) -> Result<Breakdown, MemoryModelError> {
     let settings = Settings::read(role, flink_config)?;
     let process_bytes = process.0.min(MAX_BYTES);
     match settings.evaluate(process_bytes) {
@@ -519,13 +454,7 @@ pub fn check(
                 if minimum.is_none() {
                     lines.extend(settings.impossibility());
                 }
-                MemoryModelError::TooSmall {
-                    role,
-                    process,
-                    reason: failure.reason,
-                    lines,
-                    minimum,
-                }
+                MemoryModelError::TooSmall { role, process, reason: failure.reason, lines, minimum }
             }
             FailKind::TooLarge => {
                 let minimum = settings.minimum_mib();
@@ -539,11 +468,7 @@ pub fn check(
                     maximum: maximum.map(MemorySize::from_mib),
                 }
             }
-            FailKind::Inconsistent => MemoryModelError::Inconsistent {
-                role,
-                reason: failure.reason,
-                lines: failure.lines,
-            },
+            FailKind::Inconsistent => MemoryModelError::Inconsistent { role, reason: failure.reason, lines: failure.lines },
         }),
     }
 }
@@ -553,10 +478,7 @@ pub fn check(
 ///
 /// Errors: an invalid option value, contradicting options, or no size working at all (e.g.
 /// managed + network fractions of 1 or more leave no room for the fixed parts).
-pub fn minimum_process_size(
-    role: Role,
-    flink_config: &IndexMap<String, String>,
-) -> Result<MemorySize, MemoryModelError> {
+pub fn minimum_process_size(role: Role, flink_config: &IndexMap<String, String>) -> Result<MemorySize, MemoryModelError> {
     let settings = Settings::read(role, flink_config)?;
     if let Some(mib) = settings.minimum_mib() {
         return Ok(MemorySize::from_mib(mib));
@@ -566,13 +488,10 @@ pub fn minimum_process_size(
     let probe = settings.lower_bound().div_ceil(MIB).max(1) * MIB;
     let failure = settings.evaluate(probe).err();
     if let Some(f) = &failure
-        && f.kind == FailKind::Inconsistent {
-            return Err(MemoryModelError::Inconsistent {
-                role,
-                reason: f.reason.clone(),
-                lines: f.lines.clone(),
-            });
-        }
+        && f.kind == FailKind::Inconsistent
+    {
+        return Err(MemoryModelError::Inconsistent { role, reason: f.reason.clone(), lines: f.lines.clone() });
+    }
     let (reason, lines) = match settings.impossibility() {
         Some(why) => (why, Vec::new()),
         None => (
@@ -604,10 +523,7 @@ fn multiply(bytes: u64, factor: f64) -> u64 {
     let scale = exponent - frac_part.len() as i32; // factor = digits × 10^scale
     let product = u128::from(bytes) * digits; // < 2^63 × 10^17 < 2^120
     let result = if scale >= 0 {
-        10u128
-            .checked_pow(scale as u32)
-            .and_then(|p| product.checked_mul(p))
-            .unwrap_or(u128::MAX)
+        10u128.checked_pow(scale as u32).and_then(|p| product.checked_mul(p)).unwrap_or(u128::MAX)
     } else {
         match 10u128.checked_pow(scale.unsigned_abs()) {
             Some(p) => product / p,
@@ -683,16 +599,8 @@ fn fraction_note(d: &Derived, range: &Range, base: u64) -> String {
     let head = format!("{} of {}", pct(range.fraction.value), mib(base));
     match d.clamp {
         Clamp::None => head,
-        Clamp::RaisedToMin => format!(
-            "{head} = {}, raised to the {} minimum",
-            mib(d.raw),
-            mib(range.min.value)
-        ),
-        Clamp::CappedAtMax => format!(
-            "{head} = {}, capped at the {} maximum",
-            mib(d.raw),
-            mib(range.max.value)
-        ),
+        Clamp::RaisedToMin => format!("{head} = {}, raised to the {} minimum", mib(d.raw), mib(range.min.value)),
+        Clamp::CappedAtMax => format!("{head} = {}, capped at the {} maximum", mib(d.raw), mib(range.max.value)),
     }
 }
 
@@ -774,51 +682,31 @@ impl Reader<'_> {
         match self.raw(keys) {
             None => Ok(None),
             Some((key, value)) => match MemorySize::parse_flink(value) {
-                Ok(m) => Ok(Some(Size {
-                    key,
-                    value: m.0,
-                    explicit: true,
-                })),
-                Err(source) => Err(MemoryModelError::InvalidSize {
-                    key: key.to_string(),
-                    value: value.to_string(),
-                    source,
-                }),
+                Ok(m) => Ok(Some(Size { key, value: m.0, explicit: true })),
+                Err(source) => Err(MemoryModelError::InvalidSize { key: key.to_string(), value: value.to_string(), source }),
             },
         }
     }
 
     fn size_or(&self, keys: &[&'static str], default: u64) -> Result<Size, MemoryModelError> {
-        Ok(self.size(keys)?.unwrap_or(Size {
-            key: keys[0],
-            value: default,
-            explicit: false,
-        }))
+        Ok(self.size(keys)?.unwrap_or(Size { key: keys[0], value: default, explicit: false }))
     }
 
     /// A `float` option: Java's `Float.parseFloat` (trimmed, optional `f`/`d` suffix), widened.
     fn fraction(&self, keys: &[&'static str], default: f32) -> Result<Fraction, MemoryModelError> {
         let Some((key, value)) = self.raw(keys) else {
-            return Ok(Fraction {
-                value: f64::from(default),
-            });
+            return Ok(Fraction { value: f64::from(default) });
         };
         let text = value.trim();
         let text = text.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(text);
-        let invalid = || MemoryModelError::InvalidFraction {
-            key: key.to_string(),
-            value: value.to_string(),
-        };
+        let invalid = || MemoryModelError::InvalidFraction { key: key.to_string(), value: value.to_string() };
         // Rust also reads "inf"/"nan", which Java spells differently; the range check below
         // rejects them either way, so only plain numbers get through.
         let parsed: f32 = text.parse().map_err(|_| invalid())?;
         let widened = f64::from(parsed);
         // RangeFraction: `fraction >= 0 && fraction < 1` (false for NaN).
         if !(0.0..1.0).contains(&widened) {
-            return Err(MemoryModelError::FractionOutOfRange {
-                key: key.to_string(),
-                value: value.to_string(),
-            });
+            return Err(MemoryModelError::FractionOutOfRange { key: key.to_string(), value: value.to_string() });
         }
         Ok(Fraction { value: widened })
     }
@@ -844,10 +732,7 @@ impl Reader<'_> {
         let min = self.size_or(&[keys[1]], 192 * MIB)?;
         let max = self.size_or(&[keys[2]], GIB)?;
         let fraction = self.fraction(&[keys[3]], 0.1)?;
-        Ok(Jvm {
-            metaspace,
-            overhead: self.range(min, max, fraction)?,
-        })
+        Ok(Jvm { metaspace, overhead: self.range(min, max, fraction)? })
     }
 }
 
@@ -900,34 +785,14 @@ impl Settings {
                 let managed_fraction = r.fraction(&["taskmanager.memory.managed.fraction"], 0.4)?;
                 // Managed memory's RangeFraction is [0, MAX]; only its fraction can be wrong.
                 let managed_range = Range {
-                    min: Size {
-                        key: "taskmanager.memory.managed.size",
-                        value: 0,
-                        explicit: false,
-                    },
-                    max: Size {
-                        key: "taskmanager.memory.managed.size",
-                        value: MAX_BYTES,
-                        explicit: false,
-                    },
+                    min: Size { key: "taskmanager.memory.managed.size", value: 0, explicit: false },
+                    max: Size { key: "taskmanager.memory.managed.size", value: MAX_BYTES, explicit: false },
                     fraction: managed_fraction,
                 };
-                let net_min = r.size_or(
-                    &["taskmanager.memory.network.min", "taskmanager.network.memory.min"],
-                    64 * MIB,
-                )?;
+                let net_min = r.size_or(&["taskmanager.memory.network.min", "taskmanager.network.memory.min"], 64 * MIB)?;
                 // Unlimited since Flink 1.17 (FLINK-30472); it was 1g before.
-                let net_max = r.size_or(
-                    &["taskmanager.memory.network.max", "taskmanager.network.memory.max"],
-                    MAX_BYTES,
-                )?;
-                let net_fraction = r.fraction(
-                    &[
-                        "taskmanager.memory.network.fraction",
-                        "taskmanager.network.memory.fraction",
-                    ],
-                    0.1,
-                )?;
+                let net_max = r.size_or(&["taskmanager.memory.network.max", "taskmanager.network.memory.max"], MAX_BYTES)?;
+                let net_fraction = r.fraction(&["taskmanager.memory.network.fraction", "taskmanager.network.memory.fraction"], 0.1)?;
                 Settings::Tm(TmSettings {
                     jvm,
                     flink: r.size(&["taskmanager.memory.flink.size"])?,
@@ -1000,13 +865,7 @@ impl Settings {
                 (None, None) => s.off_heap.value.saturating_add(1),
             }],
         };
-        parts
-            .into_iter()
-            .fold(
-                jvm.metaspace.value.saturating_add(jvm.overhead.min.value),
-                u64::saturating_add,
-            )
-            .min(MAX_BYTES)
+        parts.into_iter().fold(jvm.metaspace.value.saturating_add(jvm.overhead.min.value), u64::saturating_add).min(MAX_BYTES)
     }
 
     /// Smallest whole-mebibyte process memory that passes. "Too small" turns false once and stays
@@ -1097,12 +956,10 @@ impl Settings {
         let mut warnings = Vec::new();
         // A plain `if let` (no let chain): the crate's rust-version is 1.85.
         if let FlinkParts::JobManager { heap, .. } = split.parts
-            && heap.0 < JM_RECOMMENDED_MIN_HEAP {
-                warnings.push(MemoryWarning::JobManagerHeapBelowRecommended {
-                    heap,
-                    recommended: MemorySize(JM_RECOMMENDED_MIN_HEAP),
-                });
-            }
+            && heap.0 < JM_RECOMMENDED_MIN_HEAP
+        {
+            warnings.push(MemoryWarning::JobManagerHeapBelowRecommended { heap, recommended: MemorySize(JM_RECOMMENDED_MIN_HEAP) });
+        }
         Ok(Breakdown {
             role,
             process: MemorySize(process),
@@ -1147,21 +1004,12 @@ impl Settings {
 fn jvm_from_process(jvm: &Jvm, process: u64) -> Result<(u64, u64, String), Failure> {
     let metaspace = jvm.metaspace.value;
     let overhead = derive_with_fraction(process, &jvm.overhead);
-    let overhead_text = format!(
-        "JVM overhead {} ({})",
-        mib(overhead.value),
-        fraction_note(&overhead, &jvm.overhead, process)
-    );
+    let overhead_text = format!("JVM overhead {} ({})", mib(overhead.value), fraction_note(&overhead, &jvm.overhead, process));
     let jvm_total = metaspace.saturating_add(overhead.value);
     if jvm_total > process {
         return Err(fail(
             FailKind::TooSmall,
-            format!(
-                "JVM metaspace {} and JVM overhead {} alone need {}",
-                mib(metaspace),
-                mib(overhead.value),
-                mib(jvm_total)
-            ),
+            format!("JVM metaspace {} and JVM overhead {} alone need {}", mib(metaspace), mib(overhead.value), mib(jvm_total)),
             vec![format!(
                 "JVM metaspace {} + {overhead_text} = {}, more than the process memory {}",
                 mib(metaspace),
@@ -1198,11 +1046,7 @@ fn overhead_from_fixed_flink(jvm: &Jvm, process: u64, split: &FlinkSplit) -> Res
         ));
         return Err(fail(
             FailKind::TooSmall,
-            format!(
-                "it is less than the fixed Flink memory {} plus JVM metaspace {}",
-                mib(flink),
-                mib(metaspace)
-            ),
+            format!("it is less than the fixed Flink memory {} plus JVM metaspace {}", mib(flink), mib(metaspace)),
             lines,
         ));
     }
@@ -1221,15 +1065,7 @@ fn overhead_from_fixed_flink(jvm: &Jvm, process: u64, split: &FlinkSplit) -> Res
             (FailKind::TooLarge, max.value, "above the JVM overhead maximum", max.key)
         };
         lines.push(format!("{line}, {word} {} (`{key}`)", mib(bound)));
-        return Err(fail(
-            kind,
-            format!(
-                "the JVM overhead left over, {}, is {word} {}",
-                mib(overhead),
-                mib(bound)
-            ),
-            lines,
-        ));
+        return Err(fail(kind, format!("the JVM overhead left over, {}, is {word} {}", mib(overhead), mib(bound)), lines));
     }
     Ok((metaspace, overhead, line))
 }
@@ -1256,72 +1092,30 @@ fn explicit_text(name: &str, size: &Size) -> String {
 /// TaskManager path (1): task heap and managed memory both set; network is derived from them (or
 /// is what `taskmanager.memory.flink.size` leaves).
 fn tm_fine_grained(s: &TmSettings, task_heap: Size, managed: Size) -> Result<FlinkSplit, Failure> {
-    let excl_network = sum(&[
-        s.framework_heap.value,
-        s.framework_off_heap.value,
-        task_heap.value,
-        s.task_off_heap.value,
-        managed.value,
-    ]);
-    let parts_text = format!(
-        "{} + {} + {}",
-        tm_fixed_text(s),
-        explicit_text("task heap", &task_heap),
-        explicit_text("managed", &managed)
-    );
+    let excl_network = sum(&[s.framework_heap.value, s.framework_off_heap.value, task_heap.value, s.task_off_heap.value, managed.value]);
+    let parts_text = format!("{} + {} + {}", tm_fixed_text(s), explicit_text("task heap", &task_heap), explicit_text("managed", &managed));
     let (network, network_text) = match s.flink {
         Some(f) => {
-            let lines = |tail: String| {
-                vec![format!(
-                    "Flink memory {} (`{}`) − ({parts_text}) {tail}",
-                    mib(f.value),
-                    f.key
-                )]
-            };
+            let lines = |tail: String| vec![format!("Flink memory {} (`{}`) − ({parts_text}) {tail}", mib(f.value), f.key)];
             if excl_network > f.value {
                 return Err(fail(
                     FailKind::Inconsistent,
-                    format!(
-                        "the fixed parts add up to {}, more than `{}` {}",
-                        mib(excl_network),
-                        f.key,
-                        mib(f.value)
-                    ),
+                    format!("the fixed parts add up to {}, more than `{}` {}", mib(excl_network), f.key, mib(f.value)),
                     lines(format!("< 0: the parts alone are {}", mib(excl_network))),
                 ));
             }
             let network = f.value - excl_network;
-            check_network_range(
-                s,
-                network,
-                FailKind::Inconsistent,
-                FailKind::Inconsistent,
-                lines(format!("= network {}", mib(network))),
-            )?;
+            check_network_range(s, network, FailKind::Inconsistent, FailKind::Inconsistent, lines(format!("= network {}", mib(network))))?;
             (network, format!("network {} (the rest of `{}`)", mib(network), f.key))
         }
         None => {
             let d = derive_with_inverse_fraction(excl_network, &s.network);
             let f = s.network.fraction.value;
-            let note = format!(
-                "{} of Flink memory: {}/{} of {}",
-                pct(f),
-                pct(f),
-                pct(1.0 - f),
-                mib(excl_network)
-            );
+            let note = format!("{} of Flink memory: {}/{} of {}", pct(f), pct(f), pct(1.0 - f), mib(excl_network));
             let note = match d.clamp {
                 Clamp::None => note,
-                Clamp::RaisedToMin => format!(
-                    "{note} = {}, raised to the {} minimum",
-                    mib(d.raw),
-                    mib(s.network.min.value)
-                ),
-                Clamp::CappedAtMax => format!(
-                    "{note} = {}, capped at the {} maximum",
-                    mib(d.raw),
-                    mib(s.network.max.value)
-                ),
+                Clamp::RaisedToMin => format!("{note} = {}, raised to the {} minimum", mib(d.raw), mib(s.network.min.value)),
+                Clamp::CappedAtMax => format!("{note} = {}, capped at the {} maximum", mib(d.raw), mib(s.network.max.value)),
             };
             (d.value, format!("network {} ({note})", mib(d.value)))
         }
@@ -1361,71 +1155,30 @@ fn check_network_range(
     if let Some(last) = lines.last_mut() {
         last.push_str(&format!(", {word} {} (`{}`)", mib(bound.value), bound.key));
     }
-    Err(fail(
-        kind,
-        format!(
-            "the network memory left over, {}, is {word} {}",
-            mib(network),
-            mib(bound.value)
-        ),
-        lines,
-    ))
+    Err(fail(kind, format!("the network memory left over, {}, is {word} {}", mib(network), mib(bound.value)), lines))
 }
 
 /// `TaskExecutorFlinkMemoryUtils.deriveFromTotalFlinkMemory`. `from_process` says whether the
 /// total came from the process memory (then shortfalls are `TooSmall`) or from
 /// `taskmanager.memory.flink.size` (then they are `Inconsistent`).
-fn tm_from_total_flink(
-    s: &TmSettings,
-    flink: u64,
-    label: &str,
-    from_process: bool,
-    mut lines: Vec<String>,
-) -> Result<FlinkSplit, Failure> {
+fn tm_from_total_flink(s: &TmSettings, flink: u64, label: &str, from_process: bool, mut lines: Vec<String>) -> Result<FlinkSplit, Failure> {
     // "Flink memory 576m" when derived here; a configured label already carries its value.
-    let label_value = if from_process {
-        format!("{label} {}", mib(flink))
-    } else {
-        label.to_string()
-    };
-    let short = if from_process {
-        FailKind::TooSmall
-    } else {
-        FailKind::Inconsistent
-    };
-    let long = if from_process {
-        FailKind::TooLarge
-    } else {
-        FailKind::Inconsistent
-    };
+    let label_value = if from_process { format!("{label} {}", mib(flink)) } else { label.to_string() };
+    let short = if from_process { FailKind::TooSmall } else { FailKind::Inconsistent };
+    let long = if from_process { FailKind::TooLarge } else { FailKind::Inconsistent };
     let (managed, managed_text) = match s.managed {
         Some(m) => (m.value, explicit_text("managed", &m)),
         None => {
             let d = derive_with_fraction(flink, &s.managed_range);
-            (
-                d.value,
-                format!(
-                    "managed {} ({})",
-                    mib(d.value),
-                    fraction_note(&d, &s.managed_range, flink)
-                ),
-            )
+            (d.value, format!("managed {} ({})", mib(d.value), fraction_note(&d, &s.managed_range, flink)))
         }
     };
-    let fixed = sum(&[
-        s.framework_heap.value,
-        s.framework_off_heap.value,
-        s.task_off_heap.value,
-    ]);
+    let fixed = sum(&[s.framework_heap.value, s.framework_off_heap.value, s.task_off_heap.value]);
     let (task_heap, network, text) = match s.task_heap {
         // Task heap set: managed first, network is the rest and must respect its min/max.
         Some(th) => {
             let excl_network = sum(&[fixed, th.value, managed]);
-            let parts_text = format!(
-                "{} + {} + {managed_text}",
-                tm_fixed_text(s),
-                explicit_text("task heap", &th)
-            );
+            let parts_text = format!("{} + {} + {managed_text}", tm_fixed_text(s), explicit_text("task heap", &th));
             if excl_network > flink {
                 lines.push(format!(
                     "{label} must hold {parts_text} = {} and network (at least {}), but the parts alone exceed {} by {}",
@@ -1436,11 +1189,7 @@ fn tm_from_total_flink(
                 ));
                 return Err(fail(
                     short,
-                    format!(
-                        "its Flink memory {} cannot hold the {} of fixed and derived parts",
-                        mib(flink),
-                        mib(excl_network)
-                    ),
+                    format!("its Flink memory {} cannot hold the {} of fixed and derived parts", mib(flink), mib(excl_network)),
                     lines,
                 ));
             }
@@ -1448,11 +1197,7 @@ fn tm_from_total_flink(
             let mut with_line = lines.clone();
             with_line.push(format!("{label_value} − ({parts_text}) = network {}", mib(network)));
             check_network_range(s, network, short, long, with_line)?;
-            (
-                th.value,
-                network,
-                format!("{parts_text} + network {} (the rest)", mib(network)),
-            )
+            (th.value, network, format!("{parts_text} + network {} (the rest)", mib(network)))
         }
         // Task heap derived: managed and network from fractions, task heap is the rest.
         None => {
@@ -1469,20 +1214,12 @@ fn tm_from_total_flink(
                 ));
                 return Err(fail(
                     short,
-                    format!(
-                        "its Flink memory {} cannot hold the {} its parts need",
-                        mib(flink),
-                        mib(excl_task_heap)
-                    ),
+                    format!("its Flink memory {} cannot hold the {} its parts need", mib(flink), mib(excl_task_heap)),
                     lines,
                 ));
             }
             let task_heap = flink - excl_task_heap;
-            (
-                task_heap,
-                n.value,
-                format!("{parts_text} + task heap {} (the rest)", mib(task_heap)),
-            )
+            (task_heap, n.value, format!("{parts_text} + task heap {} (the rest)", mib(task_heap)))
         }
     };
     lines.push(format!("{label_value} = {text}"));
@@ -1525,18 +1262,8 @@ fn jm_fine_grained(s: &JmSettings, heap: Size, flink: Option<Size>) -> Result<Fl
             if f.value < heap.value {
                 return Err(fail(
                     FailKind::Inconsistent,
-                    format!(
-                        "`{}` {} exceeds `{}` {}",
-                        heap.key,
-                        mib(heap.value),
-                        f.key,
-                        mib(f.value)
-                    ),
-                    vec![format!(
-                        "{heap_text} is more than Flink memory {} (`{}`)",
-                        mib(f.value),
-                        f.key
-                    )],
+                    format!("`{}` {} exceeds `{}` {}", heap.key, mib(heap.value), f.key, mib(f.value)),
+                    vec![format!("{heap_text} is more than Flink memory {} (`{}`)", mib(f.value), f.key)],
                 ));
             }
             let off = f.value - heap.value;
@@ -1544,75 +1271,36 @@ fn jm_fine_grained(s: &JmSettings, heap: Size, flink: Option<Size>) -> Result<Fl
         }
         None => (
             s.off_heap.value,
-            if s.off_heap.explicit {
-                explicit_text("off-heap", &s.off_heap)
-            } else {
-                format!("off-heap {}", mib(s.off_heap.value))
-            },
+            if s.off_heap.explicit { explicit_text("off-heap", &s.off_heap) } else { format!("off-heap {}", mib(s.off_heap.value)) },
         ),
     };
     let total = sum(&[heap.value, off_heap]);
     Ok(FlinkSplit {
         total,
-        parts: FlinkParts::JobManager {
-            heap: MemorySize(heap.value),
-            off_heap: MemorySize(off_heap),
-        },
+        parts: FlinkParts::JobManager { heap: MemorySize(heap.value), off_heap: MemorySize(off_heap) },
         lines: vec![format!("Flink memory {} = {heap_text} + {off_text}", mib(total))],
     })
 }
 
 /// `JobManagerFlinkMemoryUtils.deriveFromTotalFlinkMemory`: heap = Flink memory − off-heap, and
 /// Flink requires Flink memory to be strictly larger than off-heap.
-fn jm_from_total_flink(
-    s: &JmSettings,
-    flink: u64,
-    label: &str,
-    from_process: bool,
-    mut lines: Vec<String>,
-) -> Result<FlinkSplit, Failure> {
+fn jm_from_total_flink(s: &JmSettings, flink: u64, label: &str, from_process: bool, mut lines: Vec<String>) -> Result<FlinkSplit, Failure> {
     let off = s.off_heap.value;
-    let label_value = if from_process {
-        format!("{label} {}", mib(flink))
-    } else {
-        label.to_string()
-    };
-    let off_text = if s.off_heap.explicit {
-        explicit_text("off-heap", &s.off_heap)
-    } else {
-        format!("off-heap {}", mib(off))
-    };
+    let label_value = if from_process { format!("{label} {}", mib(flink)) } else { label.to_string() };
+    let off_text = if s.off_heap.explicit { explicit_text("off-heap", &s.off_heap) } else { format!("off-heap {}", mib(off)) };
     if flink <= off {
         lines.push(format!(
             "JVM heap = {label_value} − {off_text} leaves no heap: Flink requires Flink memory to be larger than off-heap memory"
         ));
         return Err(fail(
-            if from_process {
-                FailKind::TooSmall
-            } else {
-                FailKind::Inconsistent
-            },
-            format!(
-                "its Flink memory {} is not larger than its off-heap memory {}, leaving no JVM heap",
-                mib(flink),
-                mib(off)
-            ),
+            if from_process { FailKind::TooSmall } else { FailKind::Inconsistent },
+            format!("its Flink memory {} is not larger than its off-heap memory {}, leaving no JVM heap", mib(flink), mib(off)),
             lines,
         ));
     }
     let heap = flink - off;
-    lines.push(format!(
-        "{label_value} = JVM heap {} (the rest) + {off_text}",
-        mib(heap)
-    ));
-    Ok(FlinkSplit {
-        total: flink,
-        parts: FlinkParts::JobManager {
-            heap: MemorySize(heap),
-            off_heap: MemorySize(off),
-        },
-        lines,
-    })
+    lines.push(format!("{label_value} = JVM heap {} (the rest) + {off_text}", mib(heap)));
+    Ok(FlinkSplit { total: flink, parts: FlinkParts::JobManager { heap: MemorySize(heap), off_heap: MemorySize(off) }, lines })
 }
 
 #[cfg(test)]
@@ -1633,21 +1321,9 @@ mod tests {
 
     fn tm_parts(b: &Breakdown) -> (u64, u64, u64, u64, u64, u64) {
         match b.parts {
-            FlinkParts::TaskManager {
-                framework_heap,
-                task_heap,
-                framework_off_heap,
-                task_off_heap,
-                managed,
-                network,
-            } => (
-                framework_heap.0,
-                task_heap.0,
-                framework_off_heap.0,
-                task_off_heap.0,
-                managed.0,
-                network.0,
-            ),
+            FlinkParts::TaskManager { framework_heap, task_heap, framework_off_heap, task_off_heap, managed, network } => {
+                (framework_heap.0, task_heap.0, framework_off_heap.0, task_off_heap.0, managed.0, network.0)
+            }
             FlinkParts::JobManager { .. } => panic!("not a TaskManager breakdown"),
         }
     }
@@ -1710,10 +1386,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(
-            text.ends_with("the smallest process memory that works with this configuration is 982m"),
-            "{text}"
-        );
+        assert!(text.ends_with("the smallest process memory that works with this configuration is 982m"), "{text}");
         assert_eq!(err.minimum(), Some(m(982)));
     }
 
@@ -1728,10 +1401,7 @@ mod tests {
         let b = check(Role::TaskManager, m(982), &cfg(&[])).unwrap();
         assert_eq!(tm_parts(&b).1, 419428);
         let err = check(Role::TaskManager, m(981), &cfg(&[])).unwrap_err();
-        assert!(
-            matches!(err, MemoryModelError::TooSmall { minimum: Some(min), .. } if min == m(982)),
-            "{err:?}"
-        );
+        assert!(matches!(err, MemoryModelError::TooSmall { minimum: Some(min), .. } if min == m(982)), "{err:?}");
     }
 
     #[test]
@@ -1784,10 +1454,7 @@ mod tests {
         // Network min 256m via the deprecated key: at 1024m F = 576m, 128+128+230.4+256 = 742.4m > 576m.
         let old = cfg(&[("taskmanager.network.memory.min", "256m")]);
         assert!(check(Role::TaskManager, m(1024), &old).is_err());
-        let both = cfg(&[
-            ("taskmanager.network.memory.min", "256m"),
-            ("taskmanager.memory.network.min", "64m"),
-        ]);
+        let both = cfg(&[("taskmanager.network.memory.min", "256m"), ("taskmanager.memory.network.min", "64m")]);
         assert!(check(Role::TaskManager, m(1024), &both).is_ok());
     }
 
@@ -1818,10 +1485,7 @@ mod tests {
         assert_eq!(minimum_process_size(Role::TaskManager, &c).unwrap(), m(1835));
         // With network.max 128m the rest must also stay <= 128m: the last size is 1943m
         // (overhead 203738319, F = 1565209393, network 133819259 = 127.6m; 1944m gives 128.2m).
-        let capped = cfg(&[
-            ("taskmanager.memory.task.heap.size", "512m"),
-            ("taskmanager.memory.network.max", "128m"),
-        ]);
+        let capped = cfg(&[("taskmanager.memory.task.heap.size", "512m"), ("taskmanager.memory.network.max", "128m")]);
         let err = check(Role::TaskManager, m(4096), &capped).unwrap_err();
         assert!(
             matches!(err, MemoryModelError::TooLarge { minimum: Some(lo), maximum: Some(hi), .. }
@@ -1839,21 +1503,14 @@ mod tests {
         assert_eq!((b.flink, b.jvm_overhead), (m(1280), m(192)));
         assert_eq!(tm_parts(&b).4, 536870920);
         let small = check(Role::TaskManager, m(1727), &c).unwrap_err();
-        assert!(
-            matches!(small, MemoryModelError::TooSmall { minimum: Some(min), .. } if min == m(1728)),
-            "{small:?}"
-        );
+        assert!(matches!(small, MemoryModelError::TooSmall { minimum: Some(min), .. } if min == m(1728)), "{small:?}");
         let large = check(Role::TaskManager, m(2561), &c).unwrap_err();
         assert!(
             matches!(large, MemoryModelError::TooLarge { maximum: Some(max), minimum: Some(min), .. }
                 if max == m(2560) && min == m(1728)),
             "{large:?}"
         );
-        assert!(
-            large.arithmetic().contains("between 1728m and 2560m"),
-            "{}",
-            large.arithmetic()
-        );
+        assert!(large.arithmetic().contains("between 1728m and 2560m"), "{}", large.arithmetic());
     }
 
     #[test]
@@ -1862,10 +1519,7 @@ mod tests {
         // share that makes 10% of the total: 768m × f/(1 − f) with f = 0.10000000149011612, i.e.
         // 805306368 × 0.11111111295076065 = 89478486.81… → 89478486 (≈ 85.3m, above the 64m floor).
         // P must be total + 256m + an overhead in [192m, 1g]; the minimum is that with 192m, rounded up.
-        let c = cfg(&[
-            ("taskmanager.memory.task.heap.size", "256m"),
-            ("taskmanager.memory.managed.size", "256m"),
-        ]);
+        let c = cfg(&[("taskmanager.memory.task.heap.size", "256m"), ("taskmanager.memory.managed.size", "256m")]);
         let min = minimum_process_size(Role::TaskManager, &c).unwrap();
         let total = 768 * MIB + 89478486;
         assert_eq!(min.0, (total + 256 * MIB + 192 * MIB).div_ceil(MIB) * MIB);
@@ -1879,29 +1533,17 @@ mod tests {
         let c = cfg(&[("taskmanager.memory.flink.size", "512m")]);
         let err = check(Role::TaskManager, m(4096), &c).unwrap_err();
         assert!(matches!(err, MemoryModelError::Inconsistent { .. }), "{err:?}");
-        assert!(matches!(
-            minimum_process_size(Role::TaskManager, &c),
-            Err(MemoryModelError::Inconsistent { .. })
-        ));
+        assert!(matches!(minimum_process_size(Role::TaskManager, &c), Err(MemoryModelError::Inconsistent { .. })));
     }
 
     #[test]
     fn impossible_fractions_have_no_minimum() {
         // managed 0.6 + network 0.5 of F plus 256m fixed never fit (network max unlimited).
-        let c = cfg(&[
-            ("taskmanager.memory.managed.fraction", "0.6"),
-            ("taskmanager.memory.network.fraction", "0.5"),
-        ]);
-        assert!(matches!(
-            minimum_process_size(Role::TaskManager, &c),
-            Err(MemoryModelError::Unsatisfiable { .. })
-        ));
+        let c = cfg(&[("taskmanager.memory.managed.fraction", "0.6"), ("taskmanager.memory.network.fraction", "0.5")]);
+        assert!(matches!(minimum_process_size(Role::TaskManager, &c), Err(MemoryModelError::Unsatisfiable { .. })));
         let err = check(Role::TaskManager, m(4096), &c).unwrap_err();
         assert_eq!(err.minimum(), None);
-        assert!(
-            err.arithmetic()
-                .ends_with("no process memory that is a whole number of mebibytes works with this configuration")
-        );
+        assert!(err.arithmetic().ends_with("no process memory that is a whole number of mebibytes works with this configuration"));
     }
 
     #[test]
@@ -1921,28 +1563,16 @@ mod tests {
         // 576m: F = 576 − 256 − 192 = 128m = off-heap → no heap → Flink refuses.
         // 577m: F = 129m, heap 1m → accepted, with Flink's below-128m warning.
         let err = check(Role::JobManager, m(576), &cfg(&[])).unwrap_err();
-        assert!(
-            matches!(err, MemoryModelError::TooSmall { minimum: Some(min), .. } if min == m(577)),
-            "{err:?}"
-        );
+        assert!(matches!(err, MemoryModelError::TooSmall { minimum: Some(min), .. } if min == m(577)), "{err:?}");
         assert!(err.arithmetic().contains("leaves no heap"), "{}", err.arithmetic());
         assert_eq!(minimum_process_size(Role::JobManager, &cfg(&[])).unwrap(), m(577));
         let b = check(Role::JobManager, m(577), &cfg(&[])).unwrap();
         assert_eq!(jm_parts(&b).0, MIB);
-        assert_eq!(
-            b.warnings,
-            vec![MemoryWarning::JobManagerHeapBelowRecommended {
-                heap: m(1),
-                recommended: m(128)
-            }]
-        );
+        assert_eq!(b.warnings, vec![MemoryWarning::JobManagerHeapBelowRecommended { heap: m(1), recommended: m(128) }]);
         // 704m: F = 256m, heap exactly 128m → no warning.
         assert!(check(Role::JobManager, m(704), &cfg(&[])).unwrap().warnings.is_empty());
         // 256m: below metaspace + overhead (448m).
-        assert!(matches!(
-            check(Role::JobManager, m(256), &cfg(&[])),
-            Err(MemoryModelError::TooSmall { .. })
-        ));
+        assert!(matches!(check(Role::JobManager, m(256), &cfg(&[])), Err(MemoryModelError::TooSmall { .. })));
     }
 
     #[test]
@@ -1951,22 +1581,13 @@ mod tests {
         let c = cfg(&[("jobmanager.memory.heap.size", "512m")]);
         assert_eq!(minimum_process_size(Role::JobManager, &c).unwrap(), m(1088));
         assert!(check(Role::JobManager, m(1920), &c).is_ok());
-        assert!(matches!(
-            check(Role::JobManager, m(1921), &c),
-            Err(MemoryModelError::TooLarge { .. })
-        ));
+        assert!(matches!(check(Role::JobManager, m(1921), &c), Err(MemoryModelError::TooLarge { .. })));
         // heap 512m with flink.size 600m and no off-heap → off-heap = 88m.
-        let c = cfg(&[
-            ("jobmanager.memory.heap.size", "512m"),
-            ("jobmanager.memory.flink.size", "600m"),
-        ]);
+        let c = cfg(&[("jobmanager.memory.heap.size", "512m"), ("jobmanager.memory.flink.size", "600m")]);
         let b = check(Role::JobManager, m(1048), &c).unwrap();
         assert_eq!(jm_parts(&b), (512 * MIB, 88 * MIB));
         // heap 1m + flink.size 10m (off-heap 9m): P = 10m + 256m + overhead in [192m, 1g] → minimum 458m.
-        let c = cfg(&[
-            ("jobmanager.memory.heap.size", "1m"),
-            ("jobmanager.memory.flink.size", "10m"),
-        ]);
+        let c = cfg(&[("jobmanager.memory.heap.size", "1m"), ("jobmanager.memory.flink.size", "10m")]);
         assert_eq!(minimum_process_size(Role::JobManager, &c).unwrap(), m(458));
         // ... and with an explicit off-heap that does not add up → inconsistent.
         let c = cfg(&[
@@ -1974,69 +1595,34 @@ mod tests {
             ("jobmanager.memory.flink.size", "600m"),
             ("jobmanager.memory.off-heap.size", "128m"),
         ]);
-        assert!(matches!(
-            check(Role::JobManager, m(2048), &c),
-            Err(MemoryModelError::Inconsistent { .. })
-        ));
+        assert!(matches!(check(Role::JobManager, m(2048), &c), Err(MemoryModelError::Inconsistent { .. })));
     }
 
     #[test]
     fn invalid_override_values_are_errors() {
         let bad = |k: &str, v: &str| check(Role::TaskManager, m(2048), &cfg(&[(k, v)])).unwrap_err();
-        assert!(matches!(
-            bad("taskmanager.memory.managed.fraction", "lots"),
-            MemoryModelError::InvalidFraction { .. }
-        ));
-        assert!(matches!(
-            bad("taskmanager.memory.managed.fraction", "1.0"),
-            MemoryModelError::FractionOutOfRange { .. }
-        ));
-        assert!(matches!(
-            bad("taskmanager.memory.network.fraction", "-0.1"),
-            MemoryModelError::FractionOutOfRange { .. }
-        ));
-        assert!(matches!(
-            bad("taskmanager.memory.jvm-overhead.fraction", "NaN"),
-            MemoryModelError::FractionOutOfRange { .. }
-        ));
+        assert!(matches!(bad("taskmanager.memory.managed.fraction", "lots"), MemoryModelError::InvalidFraction { .. }));
+        assert!(matches!(bad("taskmanager.memory.managed.fraction", "1.0"), MemoryModelError::FractionOutOfRange { .. }));
+        assert!(matches!(bad("taskmanager.memory.network.fraction", "-0.1"), MemoryModelError::FractionOutOfRange { .. }));
+        assert!(matches!(bad("taskmanager.memory.jvm-overhead.fraction", "NaN"), MemoryModelError::FractionOutOfRange { .. }));
         let err = bad("taskmanager.memory.jvm-metaspace.size", "256Mi");
         assert!(
             matches!(&err, MemoryModelError::InvalidSize { source: MemorySizeError::KubernetesQuantity { suggestion, .. }, .. }
                 if suggestion == "256m"),
             "{err:?}"
         );
-        assert!(matches!(
-            bad("taskmanager.memory.framework.heap.size", "lots"),
-            MemoryModelError::InvalidSize { .. }
-        ));
+        assert!(matches!(bad("taskmanager.memory.framework.heap.size", "lots"), MemoryModelError::InvalidSize { .. }));
         let err = check(
             Role::TaskManager,
             m(2048),
-            &cfg(&[
-                ("taskmanager.memory.network.min", "512m"),
-                ("taskmanager.memory.network.max", "256m"),
-            ]),
+            &cfg(&[("taskmanager.memory.network.min", "512m"), ("taskmanager.memory.network.max", "256m")]),
         )
         .unwrap_err();
         assert!(matches!(err, MemoryModelError::MinAboveMax { .. }), "{err:?}");
         // Java's Float.parseFloat accepts a trailing f/d and surrounding blanks.
-        assert!(
-            check(
-                Role::TaskManager,
-                m(2048),
-                &cfg(&[("taskmanager.memory.managed.fraction", " 0.3f ")])
-            )
-            .is_ok()
-        );
+        assert!(check(Role::TaskManager, m(2048), &cfg(&[("taskmanager.memory.managed.fraction", " 0.3f ")])).is_ok());
         // JobManager keys are not read for a TaskManager.
-        assert!(
-            check(
-                Role::TaskManager,
-                m(2048),
-                &cfg(&[("jobmanager.memory.heap.size", "lots")])
-            )
-            .is_ok()
-        );
+        assert!(check(Role::TaskManager, m(2048), &cfg(&[("jobmanager.memory.heap.size", "lots")])).is_ok());
     }
 
     #[test]
@@ -2146,10 +1732,6 @@ mod tests {
         let b = check(Role::TaskManager, m(4096), &cfg(&[])).unwrap();
         let sum: u64 = b.components().into_iter().map(|(_, v)| v.0).sum();
         assert_eq!(sum, b.process.0);
-        assert!(
-            b.derivation.iter().any(|l| l.contains("task heap")),
-            "{:?}",
-            b.derivation
-        );
+        assert!(b.derivation.iter().any(|l| l.contains("task heap")), "{:?}", b.derivation);
     }
 }

@@ -33,10 +33,7 @@ pub fn is_label_value(s: &str) -> bool {
         return true;
     }
     let ok = |b: u8| b.is_ascii_alphanumeric();
-    s.len() <= 63
-        && s.bytes().all(|b| ok(b) || b == b'-' || b == b'_' || b == b'.')
-        && ok(s.as_bytes()[0])
-        && ok(s.as_bytes()[s.len() - 1])
+    s.len() <= 63 && s.bytes().all(|b| ok(b) || b == b'-' || b == b'_' || b == b'.') && ok(s.as_bytes()[0]) && ok(s.as_bytes()[s.len() - 1])
 }
 
 #[cfg(test)]

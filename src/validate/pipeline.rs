@@ -119,10 +119,7 @@ pub fn preset_entries(preset: &str) -> Vec<ScheduleEntry> {
             e("workday-evening-scale-down", "0 18 * * 1-5", 1, 3, None),
             e("weekend-scale-down", "0 0 * * 6", 1, 2, None),
         ],
-        "24x7_peak" => vec![
-            e("daytime-scale-up", "0 9 * * *", 2, 8, Some("0 23 * * *")),
-            e("night-scale-down", "0 23 * * *", 1, 3, None),
-        ],
+        "24x7_peak" => vec![e("daytime-scale-up", "0 9 * * *", 2, 8, Some("0 23 * * *")), e("night-scale-down", "0 23 * * *", 1, 3, None)],
         _ => vec![],
     }
 }
@@ -202,7 +199,15 @@ impl FileChecks {
 
 fn sub<'t>(t: &'t Table, key: &str, parent: &str, known: &[&str], d: &mut Diagnostics) -> Option<&'t Table> {
     let s = opt_table(t, key, parent, d)?;
-    check_keys(s, &format!("[{}]", if parent == "the pipeline" { key.to_string() } else { format!("{}.{key}", parent.trim_matches(|c| c == '[' || c == ']')) }), known, d);
+    check_keys(
+        s,
+        &format!(
+            "[{}]",
+            if parent == "the pipeline" { key.to_string() } else { format!("{}.{key}", parent.trim_matches(|c| c == '[' || c == ']')) }
+        ),
+        known,
+        d,
+    );
     Some(s)
 }
 
@@ -377,8 +382,12 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     }
     // FLINK-38795: standalone + HA is broken on Flink 2.x with every released operator.
     if let (Some(h), Some(m)) = (&ha, minor)
-        && h.value && deploy_mode == DeploymentMode::Standalone && m.is_2x() && cx.project.operator == Operator::V1_15 {
-            d.push(
+        && h.value
+        && deploy_mode == DeploymentMode::Standalone
+        && m.is_2x()
+        && cx.project.operator == Operator::V1_15
+    {
+        d.push(
                 Diagnostic::error(format!(
                     "high availability with standalone mode does not work on Flink {} with operator 1.15 (FLINK-38795)",
                     m.label()
@@ -388,7 +397,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                 .note("Flink 2.0 removed `--host` from the standalone entrypoints the operator uses; only operator main (1.16) has the fix")
                 .help("turn HA off and use `upgrade_mode = \"savepoint\"`, or use autoscaling mode `operator` (native), or Flink 1.20, or target operator \"1.16\""),
             );
-        }
+    }
 
     let mut config = IndexMap::new();
     if let (Some(c), Some(m)) = (opt_table(flink_t, "config", "[flink]", d), minor) {
@@ -403,7 +412,8 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let resources = resources(res_t, d);
 
     // --- [autoscaling]
-    let mut autoscaling = autoscaling(&name, auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
+    let mut autoscaling =
+        autoscaling(&name, auto_t, mode, hpa_alias, resources.as_ref().map_or("small", |r| r.profile.as_str()), job.as_ref(), slots, cx, d);
     let mut ignored = vec![];
     if let Some(a) = &mut autoscaling {
         ignored = ignored_keys(auto_t, a.mode);
@@ -445,20 +455,23 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
             }
         }
         if a.mode.is_reactive_family()
-            && let Some(mp) = config.get("pipeline.max-parallelism").and_then(|v| v.parse::<u64>().ok()) {
-                let slots_total = u64::from(a.max_replicas) * u64::from(slots);
-                if slots_total > mp {
-                    d.push(
-                        Diagnostic::warning(format!(
-                            "max_replicas × slots = {} × {} = {slots_total} exceeds pipeline.max-parallelism {mp}",
-                            a.max_replicas, slots
-                        ))
-                        .at_opt(auto_t.get("max_replicas").map(|e| &e.node.loc).or(Some(&auto_t.loc)))
-                        .label("some slots would idle")
-                        .help("lower max_replicas, or raise pipeline.max-parallelism (it cannot change for a running job without losing state)"),
-                    );
-                }
+            && let Some(mp) = config.get("pipeline.max-parallelism").and_then(|v| v.parse::<u64>().ok())
+        {
+            let slots_total = u64::from(a.max_replicas) * u64::from(slots);
+            if slots_total > mp {
+                d.push(
+                    Diagnostic::warning(format!(
+                        "max_replicas × slots = {} × {} = {slots_total} exceeds pipeline.max-parallelism {mp}",
+                        a.max_replicas, slots
+                    ))
+                    .at_opt(auto_t.get("max_replicas").map(|e| &e.node.loc).or(Some(&auto_t.loc)))
+                    .label("some slots would idle")
+                    .help(
+                        "lower max_replicas, or raise pipeline.max-parallelism (it cannot change for a running job without losing state)",
+                    ),
+                );
             }
+        }
     }
 
     // --- upgrade mode and HA requirements
@@ -471,7 +484,10 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                         Diagnostic::error(format!("`upgrade_mode = \"{}\"` needs `flink.{key}`", j.upgrade_mode.as_str()))
                             .at(&um_loc)
                             .label("stateful upgrades need durable state")
-                            .help(format!("add e.g. `{key} = \"s3://flink/{{env}}/{{name}}/{}\"` to [flink]", key.trim_end_matches("_dir").to_string() + "s")),
+                            .help(format!(
+                                "add e.g. `{key} = \"s3://flink/{{env}}/{{name}}/{}\"` to [flink]",
+                                key.trim_end_matches("_dir").to_string() + "s"
+                            )),
                     );
                 }
             }
@@ -499,9 +515,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                 .and_then(|e| if let Value::Table(t) = &e.node.value { t.get("memory").map(|m| m.node.loc.clone()) } else { None })
                 .or_else(|| res_t.get("profile").map(|p| p.node.loc.clone()))
                 .unwrap_or_else(|| t.loc.clone());
-            let mut diag = Diagnostic::error(e.to_string())
-                .at(&loc)
-                .label("Flink would refuse to start with this memory");
+            let mut diag = Diagnostic::error(e.to_string()).at(&loc).label("Flink would refuse to start with this memory");
             for line in e.arithmetic().lines() {
                 diag = diag.note(line.to_string());
             }
@@ -625,10 +639,13 @@ fn flink_version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Option<F
     };
     if patch > m.newest_patch {
         d.push(
-            Diagnostic::error(format!("Flink {} is not released (newest {}.{} patch known: {}.{}.{})", v.value, major, minor, major, minor, m.newest_patch))
-                .at(&v.loc)
-                .label("no image or PyFlink release for this version")
-                .help(format!("use {}.{}.{}", major, minor, m.newest_patch)),
+            Diagnostic::error(format!(
+                "Flink {} is not released (newest {}.{} patch known: {}.{}.{})",
+                v.value, major, minor, major, minor, m.newest_patch
+            ))
+            .at(&v.loc)
+            .label("no image or PyFlink release for this version")
+            .help(format!("use {}.{}.{}", major, minor, m.newest_patch)),
         );
         return None;
     }
@@ -736,9 +753,9 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
                 } else {
                     format!("`{k}` is deprecated on Flink {}; using `{cur}`", minor.label())
                 })
-                    .at(&e.key_loc)
-                    .label("deprecated key")
-                    .help(format!("write `\"{cur}\"` instead")),
+                .at(&e.key_loc)
+                .label("deprecated key")
+                .help(format!("write `\"{cur}\"` instead")),
             );
             key = cur.to_string();
         }
@@ -828,7 +845,9 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
                     Diagnostic::error(format!("secret literal in [flink.env]: `{k}` holds a value in plain text"))
                         .at(&e.node.loc)
                         .label("secrets never appear as literals")
-                        .help(format!("store it in a Kubernetes Secret and write `{k} = {{ secret = \"<secret name>\", key = \"<key>\" }}`")),
+                        .help(format!(
+                            "store it in a Kubernetes Secret and write `{k} = {{ secret = \"<secret name>\", key = \"<key>\" }}`"
+                        )),
                 );
             }
             Value::String(s) => out.push(EnvVar { name: k.clone(), value: EnvValue::Literal(s.clone()) }),
@@ -876,14 +895,14 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
         return None;
     }
     if state == FileState::Escapes {
-            d.push(
-                Diagnostic::error(format!("`{key}` file `{rel}` is a link that leaves the repository"))
-                    .at(&v.loc)
-                    .label("outside the repository")
-                    .help("copy the file into the repository; the image is built from the repository alone"),
-            );
-            return None;
-        }
+        d.push(
+            Diagnostic::error(format!("`{key}` file `{rel}` is a link that leaves the repository"))
+                .at(&v.loc)
+                .label("outside the repository")
+                .help("copy the file into the repository; the image is built from the repository alone"),
+        );
+        return None;
+    }
     Some(rel)
 }
 
@@ -953,14 +972,15 @@ fn job(
     let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
-        && !is_uri(&i.value) {
-            d.push(
-                Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
-                    .at(&i.loc)
-                    .label("expected e.g. s3://bucket/savepoints/savepoint-1234")
-                    .help("give the full savepoint path with its scheme"),
-            );
-        }
+        && !is_uri(&i.value)
+    {
+        d.push(
+            Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
+                .at(&i.loc)
+                .label("expected e.g. s3://bucket/savepoints/savepoint-1234")
+                .help("give the full savepoint path with its scheme"),
+        );
+    }
     let allow_non_restored_state = opt_bool(t, "allow_non_restored_state", "[job]", d).is_some_and(|b| b.value);
     let savepoint_nonce = nonce(t, "savepoint_nonce", d);
     let redeploy_nonce = nonce(t, "redeploy_nonce", d);
@@ -998,18 +1018,24 @@ fn job(
     let mut requirements = vec![];
     for r in opt_str_list(t, "requirements", "[job]", d).unwrap_or_default() {
         match r.value.split_once("==") {
-            Some((pkg, ver)) if !pkg.trim().is_empty() && !ver.trim().is_empty() && !ver.contains(['*', ',', ';', ' ']) && !pkg.contains(['<', '>', '=', '~', '!']) => {
+            Some((pkg, ver))
+                if !pkg.trim().is_empty()
+                    && !ver.trim().is_empty()
+                    && !ver.contains(['*', ',', ';', ' '])
+                    && !pkg.contains(['<', '>', '=', '~', '!']) =>
+            {
                 let pkg_norm = pkg.trim().to_ascii_lowercase().replace('_', "-");
                 if pkg_norm == "apache-flink" {
                     if let Some(v) = version
-                        && ver.trim() != v.to_string() {
-                            d.push(
-                                Diagnostic::error(format!("requirement {:?} disagrees with flink.version {v}", r.value))
-                                    .at(&r.loc)
-                                    .label("PyFlink must match the Flink runtime")
-                                    .help("remove it: flinkops installs apache-flink with flink.version itself"),
-                            );
-                        }
+                        && ver.trim() != v.to_string()
+                    {
+                        d.push(
+                            Diagnostic::error(format!("requirement {:?} disagrees with flink.version {v}", r.value))
+                                .at(&r.loc)
+                                .label("PyFlink must match the Flink runtime")
+                                .help("remove it: flinkops installs apache-flink with flink.version itself"),
+                        );
+                    }
                     continue;
                 }
                 requirements.push(r.value.trim().to_string());
@@ -1169,7 +1195,8 @@ fn autoscaling(
         }
         None => cx.env.timezone.clone().unwrap_or_else(|| cx.project.defaults.timezone.clone()),
     };
-    let strategy = opt_choice(t, "schedule_strategy", section, STRATEGIES, d).map_or(cx.project.defaults.schedule_strategy, |s| strategy(&s.value));
+    let strategy =
+        opt_choice(t, "schedule_strategy", section, STRATEGIES, d).map_or(cx.project.defaults.schedule_strategy, |s| strategy(&s.value));
 
     // Schedule entries: a preset or explicit entries, not both.
     let mut schedule = vec![];
@@ -1188,7 +1215,9 @@ fn autoscaling(
             if PRESETS.contains(&p.value.as_str()) {
                 schedule = preset_entries(&p.value).into_iter().map(|e| (e, p.loc.clone(), None)).collect();
             } else {
-                let mut diag = Diagnostic::error(format!("unknown preset {:?}", p.value)).at(&p.loc).label(format!("expected one of: {}", PRESETS.join(", ")));
+                let mut diag = Diagnostic::error(format!("unknown preset {:?}", p.value))
+                    .at(&p.loc)
+                    .label(format!("expected one of: {}", PRESETS.join(", ")));
                 if let Some(s) = suggest(&p.value, PRESETS) {
                     diag = diag.help(format!("did you mean {s:?}?"));
                 }
@@ -1202,20 +1231,32 @@ fn autoscaling(
                 };
                 if let Some(entry) = schedule_entry(e, d) {
                     if schedule.iter().any(|x: &super::schedule::Located| x.0.name == entry.0.name) {
-                        d.push(Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name)).at(&e.loc).label("names must be unique"));
+                        d.push(
+                            Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name))
+                                .at(&e.loc)
+                                .label("names must be unique"),
+                        );
                     }
                     schedule.push(entry);
                 }
             }
             if items.is_empty() {
-                d.push(Diagnostic::error("`schedule` is empty").at(loc).label("no entries").help("add [[autoscaling.schedule]] entries or use a preset"));
+                d.push(
+                    Diagnostic::error("`schedule` is empty")
+                        .at(loc)
+                        .label("no entries")
+                        .help("add [[autoscaling.schedule]] entries or use a preset"),
+                );
             }
         } else {
             d.push(
                 Diagnostic::error(format!("autoscaling mode `{}` needs a schedule", mode.as_str()))
                     .at(&t.loc)
                     .label("no preset and no [[autoscaling.schedule]] entries")
-                    .help(format!("add `preset = \"workday_peak\"` (or one of {}) or [[autoscaling.schedule]] entries", PRESETS.join(", "))),
+                    .help(format!(
+                        "add `preset = \"workday_peak\"` (or one of {}) or [[autoscaling.schedule]] entries",
+                        PRESETS.join(", ")
+                    )),
             );
         }
     }
@@ -1261,14 +1302,16 @@ fn autoscaling(
         None => job.map_or(1, |j| j.parallelism.div_ceil(slots)),
     };
     if let Some(r) = &replicas_v
-        && uses_bounds && (replicas < min_replicas || replicas > max_replicas) {
-            d.push(
-                Diagnostic::error(format!("replicas {replicas} lies outside min_replicas..max_replicas ({min_replicas}..{max_replicas})"))
-                    .at(&r.loc)
-                    .label("starting count out of bounds")
-                    .help("choose a starting count within the bounds"),
-            );
-        }
+        && uses_bounds
+        && (replicas < min_replicas || replicas > max_replicas)
+    {
+        d.push(
+            Diagnostic::error(format!("replicas {replicas} lies outside min_replicas..max_replicas ({min_replicas}..{max_replicas})"))
+                .at(&r.loc)
+                .label("starting count out of bounds")
+                .help("choose a starting count within the bounds"),
+        );
+    }
 
     let mode_loc = t.get("mode").map_or(&t.loc, |e| &e.node.loc).clone();
     let lowered = super::schedule::lower(
@@ -1351,7 +1394,11 @@ fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Loc
     let min = required(opt_int_in(t, "min_replicas", section, 1, 10_000, d), "min_replicas", &t.loc, "each entry sets min_replicas", d)?;
     let max = opt_int_in(t, "max_replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
     if min.value > max {
-        d.push(Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value)).at(&min.loc).label("min above max"));
+        d.push(
+            Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value))
+                .at(&min.loc)
+                .label("min above max"),
+        );
     }
     let replicas = opt_int_in(t, "replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
     let end = opt_str(t, "end", section, d);
@@ -1431,10 +1478,13 @@ fn params_json(t: &Table, task: &str, path: &mut Vec<String>, env: &mut Vec<EnvV
             },
             _ if is_secret_looking(k) && !matches!(e.node.value, Value::Table(_) | Value::Boolean(_)) => {
                 d.push(
-                    Diagnostic::error(format!("secret literal in task {task:?}: parameter `{}` holds a value in plain text", path.join(".")))
-                        .at(&e.node.loc)
-                        .label("secrets never appear as literals")
-                        .help(format!("store it in a Kubernetes Secret and write `{k} = {{ secret = \"<secret name>\", key = \"<key>\" }}`")),
+                    Diagnostic::error(format!(
+                        "secret literal in task {task:?}: parameter `{}` holds a value in plain text",
+                        path.join(".")
+                    ))
+                    .at(&e.node.loc)
+                    .label("secrets never appear as literals")
+                    .help(format!("store it in a Kubernetes Secret and write `{k} = {{ secret = \"<secret name>\", key = \"<key>\" }}`")),
                 );
                 serde_json::Value::Null
             }

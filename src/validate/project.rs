@@ -63,9 +63,7 @@ pub fn check_timezone(tz: &Sp<String>, d: &mut Diagnostics) -> bool {
     if tz.value.parse::<chrono_tz::Tz>().is_ok() {
         return true;
     }
-    let mut diag = Diagnostic::error(format!("unknown time zone {:?}", tz.value))
-        .at(&tz.loc)
-        .label("not an IANA time-zone name");
+    let mut diag = Diagnostic::error(format!("unknown time zone {:?}", tz.value)).at(&tz.loc).label("not an IANA time-zone name");
     let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
     diag = match suggest(&tz.value, &names) {
         Some(s) => diag.help(format!("did you mean {s:?}?")),
@@ -129,11 +127,7 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
             "invalid".into()
         }
         None => {
-            d.push(
-                Diagnostic::error("`[project] name` is required")
-                    .at(&p.loc)
-                    .help("add `name = \"my-project\"` under [project]"),
-            );
+            d.push(Diagnostic::error("`[project] name` is required").at(&p.loc).help("add `name = \"my-project\"` under [project]"));
             "invalid".into()
         }
     };
@@ -261,11 +255,9 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
 
     let repo_url = opt_nonempty_str(p, "repo_url", "[project]", d).map(|s| s.value);
     if repo_url.is_none() && tool != DeliveryTool::None {
-        d.push(
-            Diagnostic::error("`[project] repo_url` is required when delivery.tool is not \"none\"")
-                .at(&p.loc)
-                .help("add `repo_url = \"https://git.example.com/team/gitops.git\"` (what Argo CD / Flux pull), or set [delivery] tool = \"none\""),
-        );
+        d.push(Diagnostic::error("`[project] repo_url` is required when delivery.tool is not \"none\"").at(&p.loc).help(
+            "add `repo_url = \"https://git.example.com/team/gitops.git\"` (what Argo CD / Flux pull), or set [delivery] tool = \"none\"",
+        ));
     }
     let revision = opt_nonempty_str(p, "revision", "[project]", d).map_or_else(|| "main".to_string(), |s| s.value);
     let cluster = opt_table(t, "cluster", "flinkops.toml", d).and_then(|c| {

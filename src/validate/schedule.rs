@@ -147,10 +147,13 @@ fn keda_entry(e: &ScheduleEntry, loc: &Loc, end_loc: Option<&Loc>, s: &Setting<'
     if e.min_replicas > s.min_replicas {
         match (&e.end, end_loc) {
             (None, _) => d.push(
-                Diagnostic::error(format!("schedule entry `{}` raises the floor to {} under KEDA but has no `end`", e.name, e.min_replicas))
-                    .at(loc)
-                    .label("a KEDA cron trigger needs a start and an end")
-                    .help("add `end = \"<cron>\"`: when the window closes, e.g. end = \"0 18 * * 1-5\""),
+                Diagnostic::error(format!(
+                    "schedule entry `{}` raises the floor to {} under KEDA but has no `end`",
+                    e.name, e.min_replicas
+                ))
+                .at(loc)
+                .label("a KEDA cron trigger needs a start and an end")
+                .help("add `end = \"<cron>\"`: when the window closes, e.g. end = \"0 18 * * 1-5\""),
             ),
             (Some(end), Some(end_loc)) => {
                 parse(&e.name, "end", end, end_loc, d);

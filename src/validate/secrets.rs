@@ -4,8 +4,7 @@
 //! value must be a `{ secret, key }` reference), and the `FLINKOPS_SECRET_…` variable names.
 
 /// Endings that make a key secret-looking (compared case-insensitively on the last segment).
-const SECRET_SUFFIXES: &[&str] =
-    &["password", "passwd", "secret", "secret-key", "secret_key", "token", "api-key", "api_key", "apikey"];
+const SECRET_SUFFIXES: &[&str] = &["password", "passwd", "secret", "secret-key", "secret_key", "token", "api-key", "api_key", "apikey"];
 
 /// True when the key's last `.`-separated segment ends with a secret-looking word.
 pub fn is_secret_looking(key: &str) -> bool {
@@ -41,10 +40,7 @@ mod tests {
 
     #[test]
     fn secret_env_names_join_the_path_in_upper_case() {
-        assert_eq!(
-            secret_env_name("item-hot-score", &["redis_password".into()]),
-            "FLINKOPS_SECRET_ITEM_HOT_SCORE_REDIS_PASSWORD"
-        );
+        assert_eq!(secret_env_name("item-hot-score", &["redis_password".into()]), "FLINKOPS_SECRET_ITEM_HOT_SCORE_REDIS_PASSWORD");
         assert_eq!(
             secret_env_name("behavior-etl", &["sink".into(), "clickhouse".into(), "pass-word".into()]),
             "FLINKOPS_SECRET_BEHAVIOR_ETL_SINK_CLICKHOUSE_PASS_WORD"

@@ -110,8 +110,7 @@ struct Entry {
     source: Source,
 }
 
-const FLINK_DEPLOYMENT_1_15: &str =
-    "flink-operator/release-1.15.0/flinkdeployments.flink.apache.org-v1.yml";
+const FLINK_DEPLOYMENT_1_15: &str = "flink-operator/release-1.15.0/flinkdeployments.flink.apache.org-v1.yml";
 const FLINK_DEPLOYMENT_1_16: &str = "flink-operator/flinkdeployments.flink.apache.org-v1.yml";
 
 /// Every (apiVersion, kind) that has a schema. Anything else is rejected.
@@ -140,12 +139,7 @@ const ENTRIES: &[Entry] = &[
         operator: Some(Operator::V1_16),
         source: Source::Crd("flink-operator/flinkstatesnapshots.flink.apache.org-v1.yml"),
     },
-    Entry {
-        api_version: "keda.sh/v1alpha1",
-        kind: "ScaledObject",
-        operator: None,
-        source: Source::Crd("keda/keda.sh_scaledobjects.yaml"),
-    },
+    Entry { api_version: "keda.sh/v1alpha1", kind: "ScaledObject", operator: None, source: Source::Crd("keda/keda.sh_scaledobjects.yaml") },
     Entry {
         api_version: "argoproj.io/v1alpha1",
         kind: "Application",
@@ -158,24 +152,9 @@ const ENTRIES: &[Entry] = &[
         operator: None,
         source: Source::Crd("gitops/flux-kustomize.toolkit.fluxcd.io_kustomizations.yaml"),
     },
-    Entry {
-        api_version: "v1",
-        kind: "ConfigMap",
-        operator: None,
-        source: Source::Kubernetes("kubernetes-v1.30/configmap-v1.json"),
-    },
-    Entry {
-        api_version: "v1",
-        kind: "Namespace",
-        operator: None,
-        source: Source::Kubernetes("kubernetes-v1.30/namespace-v1.json"),
-    },
-    Entry {
-        api_version: "v1",
-        kind: "Secret",
-        operator: None,
-        source: Source::Kubernetes("kubernetes-v1.30/secret-v1.json"),
-    },
+    Entry { api_version: "v1", kind: "ConfigMap", operator: None, source: Source::Kubernetes("kubernetes-v1.30/configmap-v1.json") },
+    Entry { api_version: "v1", kind: "Namespace", operator: None, source: Source::Kubernetes("kubernetes-v1.30/namespace-v1.json") },
+    Entry { api_version: "v1", kind: "Secret", operator: None, source: Source::Kubernetes("kubernetes-v1.30/secret-v1.json") },
     Entry {
         api_version: "v1",
         kind: "ServiceAccount",
@@ -210,11 +189,7 @@ const ENTRIES: &[Entry] = &[
 
 /// The (apiVersion, kind) pairs [`validate`] accepts for `operator`.
 pub fn supported_kinds(operator: Operator) -> Vec<(&'static str, &'static str)> {
-    ENTRIES
-        .iter()
-        .filter(|e| e.operator.is_none_or(|o| o == operator))
-        .map(|e| (e.api_version, e.kind))
-        .collect()
+    ENTRIES.iter().filter(|e| e.operator.is_none_or(|o| o == operator)).map(|e| (e.api_version, e.kind)).collect()
 }
 
 /// The schema file (relative to [`SCHEMA_DIR`]) that `apiVersion`/`kind` is validated against.
@@ -224,14 +199,8 @@ pub fn schema_file(api_version: &str, kind: &str, operator: Operator) -> Option<
     })
 }
 
-fn find_entry(
-    api_version: &str,
-    kind: &str,
-    operator: Operator,
-) -> Option<(usize, &'static Entry)> {
-    ENTRIES.iter().enumerate().find(|(_, e)| {
-        e.api_version == api_version && e.kind == kind && e.operator.is_none_or(|o| o == operator)
-    })
+fn find_entry(api_version: &str, kind: &str, operator: Operator) -> Option<(usize, &'static Entry)> {
+    ENTRIES.iter().enumerate().find(|(_, e)| e.api_version == api_version && e.kind == kind && e.operator.is_none_or(|o| o == operator))
 }
 
 /// Validates one Kubernetes object strictly. `Err` holds every problem found, each prefixed
@@ -242,18 +211,12 @@ pub fn validate(doc: &Value, operator: Operator) -> Result<(), Vec<String>> {
     let (Some(api_version), Some(kind)) = (api_version, kind) else {
         return Err(vec![format!(
             "(root): a Kubernetes object needs string `apiVersion` and `kind` (got apiVersion {}, kind {})",
-            doc.get("apiVersion")
-                .map_or("<missing>".to_owned(), Value::to_string),
-            doc.get("kind")
-                .map_or("<missing>".to_owned(), Value::to_string),
+            doc.get("apiVersion").map_or("<missing>".to_owned(), Value::to_string),
+            doc.get("kind").map_or("<missing>".to_owned(), Value::to_string),
         )]);
     };
     let Some((index, _)) = find_entry(api_version, kind, operator) else {
-        let known = supported_kinds(operator)
-            .iter()
-            .map(|(a, k)| format!("{a} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let known = supported_kinds(operator).iter().map(|(a, k)| format!("{a} {k}")).collect::<Vec<_>>().join(", ");
         return Err(vec![format!(
             "(root): no schema for apiVersion `{api_version}` kind `{kind}` with operator {operator:?}; \
              known: {known}"
@@ -277,11 +240,7 @@ pub fn validate(doc: &Value, operator: Operator) -> Result<(), Vec<String>> {
                 }
             }
             _ => {
-                let at = if pointer.is_empty() {
-                    "(root)".to_owned()
-                } else {
-                    pointer
-                };
+                let at = if pointer.is_empty() { "(root)".to_owned() } else { pointer };
                 errors.insert(format!("{at}: {error}"));
             }
         }
@@ -289,22 +248,15 @@ pub fn validate(doc: &Value, operator: Operator) -> Result<(), Vec<String>> {
     match doc.pointer("/metadata/name") {
         Some(Value::String(name)) if !name.is_empty() => {}
         _ => {
-            errors.insert(
-                "/metadata/name: a non-empty string `metadata.name` is required".to_owned(),
-            );
+            errors.insert("/metadata/name: a non-empty string `metadata.name` is required".to_owned());
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.into_iter().collect())
-    }
+    if errors.is_empty() { Ok(()) } else { Err(errors.into_iter().collect()) }
 }
 
 /// Parses one YAML document (comments allowed) into JSON.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
-    serde_saphyr::from_str::<Value>(text)
-        .map_err(|e| format!("not a single valid YAML document: {e}"))
+    serde_saphyr::from_str::<Value>(text).map_err(|e| format!("not a single valid YAML document: {e}"))
 }
 
 /// Parses one YAML document and validates it with [`validate`].
@@ -315,8 +267,7 @@ pub fn validate_yaml_str(text: &str, operator: Operator) -> Result<(), Vec<Strin
 
 /// Reads one YAML file (one document, possibly with leading `# ...` comments) and validates it.
 pub fn validate_yaml_file(path: &Path, operator: Operator) -> Result<(), Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
+    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
     validate_yaml_str(&text, operator)
 }
 
@@ -329,10 +280,7 @@ pub fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             if path.is_dir() {
                 walk(&path, out)?;
             } else {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
                 if yaml && name != "kustomization.yaml" && name != "kustomization.yml" {
                     out.push(path);
@@ -354,26 +302,13 @@ pub fn validate_tree(dir: &Path, operator: Operator) -> Vec<(PathBuf, Vec<String
     let files = match manifest_files(dir) {
         Ok(files) => files,
         Err(e) => {
-            return vec![(
-                dir.to_path_buf(),
-                vec![format!("cannot walk {}: {e}", dir.display())],
-            )];
+            return vec![(dir.to_path_buf(), vec![format!("cannot walk {}: {e}", dir.display())])];
         }
     };
     if files.is_empty() {
-        return vec![(
-            dir.to_path_buf(),
-            vec![format!("no *.yaml manifests under {}", dir.display())],
-        )];
+        return vec![(dir.to_path_buf(), vec![format!("no *.yaml manifests under {}", dir.display())])];
     }
-    files
-        .into_iter()
-        .filter_map(|path| {
-            validate_yaml_file(&path, operator)
-                .err()
-                .map(|errors| (path, errors))
-        })
-        .collect()
+    files.into_iter().filter_map(|path| validate_yaml_file(&path, operator).err().map(|errors| (path, errors))).collect()
 }
 
 /// Human-readable listing of [`validate_tree`] failures, for assertion messages.
@@ -390,21 +325,16 @@ pub fn report(failures: &[(PathBuf, Vec<String>)]) -> String {
 
 /// The JSON Schema a document of this apiVersion/kind is validated against, after the strict
 /// transformation (CRDs) or as vendored (built-in kinds). For inspecting the oracle in tests.
-pub fn effective_schema(
-    api_version: &str,
-    kind: &str,
-    operator: Operator,
-) -> Result<Value, String> {
-    let (_, entry) = find_entry(api_version, kind, operator)
-        .ok_or_else(|| format!("no schema for {api_version} {kind} with operator {operator:?}"))?;
+pub fn effective_schema(api_version: &str, kind: &str, operator: Operator) -> Result<Value, String> {
+    let (_, entry) =
+        find_entry(api_version, kind, operator).ok_or_else(|| format!("no schema for {api_version} {kind} with operator {operator:?}"))?;
     load(entry)
 }
 
 // ---------------------------------------------------------------------------------------------
 
 static REGISTRY: LazyLock<Registry<'static>> = LazyLock::new(|| {
-    let definitions = read_json("kubernetes-v1.30/_definitions.json")
-        .unwrap_or_else(|e| panic!("schema oracle: {e}"));
+    let definitions = read_json("kubernetes-v1.30/_definitions.json").unwrap_or_else(|e| panic!("schema oracle: {e}"));
     assert_eq!(
         definitions.get("$id").and_then(Value::as_str),
         Some(K8S_DEFINITIONS_URI),
@@ -416,8 +346,7 @@ static REGISTRY: LazyLock<Registry<'static>> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("schema oracle: cannot register _definitions.json: {e}"))
 });
 
-static COMPILED: [OnceLock<Result<Validator, String>>; ENTRIES.len()] =
-    [const { OnceLock::new() }; ENTRIES.len()];
+static COMPILED: [OnceLock<Result<Validator, String>>; ENTRIES.len()] = [const { OnceLock::new() }; ENTRIES.len()];
 
 fn compiled(index: usize) -> Result<&'static Validator, &'static String> {
     COMPILED[index]
@@ -428,12 +357,7 @@ fn compiled(index: usize) -> Result<&'static Validator, &'static String> {
                 .with_draft(Draft::Draft202012)
                 .with_registry(&REGISTRY)
                 .build(&schema)
-                .map_err(|e| {
-                    format!(
-                        "(root): cannot compile the schema for {} {}: {e}",
-                        entry.api_version, entry.kind
-                    )
-                })
+                .map_err(|e| format!("(root): cannot compile the schema for {} {}: {e}", entry.api_version, entry.kind))
         })
         .as_ref()
 }
@@ -443,11 +367,8 @@ fn load(entry: &Entry) -> Result<Value, String> {
         Source::Kubernetes(file) => read_json(file),
         Source::Crd(file) => {
             let text = read(file)?;
-            let crd = serde_saphyr::from_str::<Value>(&text)
-                .map_err(|e| format!("cannot parse {SCHEMA_DIR}/{file}: {e}"))?;
-            crd_version_schema(&crd, entry.api_version, entry.kind)
-                .map(strict_crd_schema)
-                .map_err(|e| format!("{SCHEMA_DIR}/{file}: {e}"))
+            let crd = serde_saphyr::from_str::<Value>(&text).map_err(|e| format!("cannot parse {SCHEMA_DIR}/{file}: {e}"))?;
+            crd_version_schema(&crd, entry.api_version, entry.kind).map(strict_crd_schema).map_err(|e| format!("{SCHEMA_DIR}/{file}: {e}"))
         }
     }
 }
@@ -464,52 +385,32 @@ fn read_json(file: &str) -> Result<Value, String> {
 /// `spec.versions[name == version].schema.openAPIV3Schema` of a CRD, after checking that the
 /// CRD defines `kind` in the group of `api_version` and serves that version.
 pub fn crd_version_schema(crd: &Value, api_version: &str, kind: &str) -> Result<Value, String> {
-    let (group, version) = api_version
-        .split_once('/')
-        .ok_or_else(|| format!("`{api_version}` has no group, so it is not a custom resource"))?;
-    let spec = crd
-        .get("spec")
-        .ok_or("not a CustomResourceDefinition: no spec")?;
+    let (group, version) =
+        api_version.split_once('/').ok_or_else(|| format!("`{api_version}` has no group, so it is not a custom resource"))?;
+    let spec = crd.get("spec").ok_or("not a CustomResourceDefinition: no spec")?;
     let crd_group = spec.get("group").and_then(Value::as_str);
     let crd_kind = spec.pointer("/names/kind").and_then(Value::as_str);
     if crd_group != Some(group) || crd_kind != Some(kind) {
-        return Err(format!(
-            "CRD defines group {crd_group:?} kind {crd_kind:?}, not {group:?} {kind:?}"
-        ));
+        return Err(format!("CRD defines group {crd_group:?} kind {crd_kind:?}, not {group:?} {kind:?}"));
     }
-    let versions = spec
-        .get("versions")
-        .and_then(Value::as_array)
-        .ok_or("CRD has no spec.versions")?;
-    let entry = versions
-        .iter()
-        .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
-        .ok_or_else(|| {
-            let names: Vec<_> = versions.iter().filter_map(|v| v.get("name")).collect();
-            format!("CRD has no version {version:?} (it has {names:?})")
-        })?;
+    let versions = spec.get("versions").and_then(Value::as_array).ok_or("CRD has no spec.versions")?;
+    let entry = versions.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(version)).ok_or_else(|| {
+        let names: Vec<_> = versions.iter().filter_map(|v| v.get("name")).collect();
+        format!("CRD has no version {version:?} (it has {names:?})")
+    })?;
     if entry.get("served").and_then(Value::as_bool) != Some(true) {
         return Err(format!("CRD version {version:?} is not served"));
     }
-    entry
-        .pointer("/schema/openAPIV3Schema")
-        .cloned()
-        .ok_or_else(|| format!("CRD version {version:?} has no schema.openAPIV3Schema"))
+    entry.pointer("/schema/openAPIV3Schema").cloned().ok_or_else(|| format!("CRD version {version:?} has no schema.openAPIV3Schema"))
 }
 
 /// Turns a CRD `openAPIV3Schema` into the strict JSON Schema described in the module docs.
 pub fn strict_crd_schema(mut schema: Value) -> Value {
     if let Some(root) = schema.as_object_mut() {
-        let properties = root
-            .entry("properties")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let properties = root.entry("properties").or_insert_with(|| Value::Object(Map::new()));
         if let Some(properties) = properties.as_object_mut() {
-            properties
-                .entry("apiVersion")
-                .or_insert_with(|| json!({"type": "string"}));
-            properties
-                .entry("kind")
-                .or_insert_with(|| json!({"type": "string"}));
+            properties.entry("apiVersion").or_insert_with(|| json!({"type": "string"}));
+            properties.entry("kind").or_insert_with(|| json!({"type": "string"}));
             properties.insert("metadata".to_owned(), json!({ "$ref": OBJECT_META_REF }));
         }
         root.entry("type").or_insert_with(|| json!("object"));
@@ -530,9 +431,7 @@ fn structural(node: &mut Value, in_branch: bool) {
         }
     }
     match object.get_mut("items") {
-        Some(Value::Array(items)) => items
-            .iter_mut()
-            .for_each(|item| structural(item, in_branch)),
+        Some(Value::Array(items)) => items.iter_mut().for_each(|item| structural(item, in_branch)),
         Some(item) => structural(item, in_branch),
         None => {}
     }
@@ -541,28 +440,19 @@ fn structural(node: &mut Value, in_branch: bool) {
     }
     for keyword in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(branches)) = object.get_mut(keyword) {
-            branches
-                .iter_mut()
-                .for_each(|branch| structural(branch, true));
+            branches.iter_mut().for_each(|branch| structural(branch, true));
         }
     }
     if let Some(not) = object.get_mut("not") {
         structural(not, true);
     }
 
-    let preserve_unknown =
-        object.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-    if !in_branch
-        && object.contains_key("properties")
-        && !object.contains_key("additionalProperties")
-        && !preserve_unknown
-    {
+    let preserve_unknown = object.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+    if !in_branch && object.contains_key("properties") && !object.contains_key("additionalProperties") && !preserve_unknown {
         object.insert("additionalProperties".to_owned(), Value::Bool(false));
     }
 
-    if object.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
-        && !object.contains_key("type")
-    {
+    if object.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) && !object.contains_key("type") {
         object.insert("type".to_owned(), json!(["integer", "string"]));
     }
 
@@ -576,9 +466,7 @@ fn admit_null(node: &mut Value) {
     let Some(object) = node.as_object_mut() else {
         return;
     };
-    let combinator = ["allOf", "anyOf", "oneOf", "not"]
-        .iter()
-        .any(|k| object.contains_key(*k));
+    let combinator = ["allOf", "anyOf", "oneOf", "not"].iter().any(|k| object.contains_key(*k));
     match object.get_mut("type") {
         Some(Value::String(t)) if !combinator => {
             let t = std::mem::take(t);
