@@ -884,26 +884,17 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
     if in_image {
         return Some(rel);
     }
-    let state = cx.files.state(cx.root, &rel);
-    if state == FileState::Missing {
-        d.push(
-            Diagnostic::error(format!("`{key}` file `{rel}` not found"))
-                .at(&v.loc)
-                .label("no such file in the repository")
-                .help("paths are relative to the repository root"),
-        );
-        return None;
-    }
-    if state == FileState::Escapes {
-        d.push(
-            Diagnostic::error(format!("`{key}` file `{rel}` is a link that leaves the repository"))
-                .at(&v.loc)
-                .label("outside the repository")
-                .help("copy the file into the repository; the image is built from the repository alone"),
-        );
-        return None;
-    }
-    Some(rel)
+    let (what, label, help) = match cx.files.state(cx.root, &rel) {
+        FileState::Inside => return Some(rel),
+        FileState::Missing => ("not found", "no such file in the repository", "paths are relative to the repository root"),
+        FileState::Escapes => (
+            "is a link that leaves the repository",
+            "outside the repository",
+            "copy the file into the repository; the image is built from the repository alone",
+        ),
+    };
+    d.push(Diagnostic::error(format!("`{key}` file `{rel}` {what}")).at(&v.loc).label(label).help(help));
+    None
 }
 
 fn nonce(t: &Table, key: &str, d: &mut Diagnostics) -> i64 {
