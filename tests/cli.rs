@@ -349,7 +349,7 @@ fn turning_a_task_off_changes_only_the_configmap_and_the_tasks_hash() {
 }
 
 #[test]
-fn s3_state_directories_enable_the_s3_filesystem_plugin() {
+fn s3_state_directories_and_task_uris_enable_the_s3_filesystem_plugin() {
     // The example checkpoints to s3://: without the plugin the official image cannot reach it.
     let fd = std::fs::read_to_string(project_root().join("out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml"))
         .unwrap();
@@ -360,4 +360,12 @@ fn s3_state_directories_enable_the_s3_filesystem_plugin() {
     )
     .unwrap();
     assert!(!legacy.contains("ENABLE_BUILT_IN_PLUGINS"));
+    // The backfill keeps no state on S3 but reads its events from s3:// through Flink's file
+    // source (a URI in its task params): it needs the plugin as much.
+    let backfill = std::fs::read_to_string(
+        project_root().join("out/prod/user-features-backfill-2024-10/flinkdeployment-user-features-backfill-2024-10.yaml"),
+    )
+    .unwrap();
+    assert!(!backfill.contains("checkpoints.dir: s3://"), "{backfill}");
+    assert!(backfill.contains("- name: ENABLE_BUILT_IN_PLUGINS\n          value: flink-s3-fs-presto-2.2.1.jar\n"), "{backfill}");
 }

@@ -121,14 +121,24 @@ fn job_spec(p: &Pipeline) -> Value {
     Value::Object(m)
 }
 
-/// The Flink filesystem plugins the state directories need, for the official images'
-/// `ENABLE_BUILT_IN_PLUGINS` (their entrypoint copies these jars from `opt/` to `plugins/`).
-/// Without it a job with `s3://` checkpoints fails at start.
+/// The Flink filesystem plugins a pipeline needs, for the official images'
+/// `ENABLE_BUILT_IN_PLUGINS` (their entrypoint copies these jars from `opt/` to `plugins/`):
+/// those of its state directories and initial savepoint, and of every URI in the params of its
+/// enabled tasks (a file source such as `s3://archive/events/` is read through Flink's file
+/// systems too). Without the plugin the job fails with "Could not find a file system
+/// implementation for scheme 's3'".
 pub fn filesystem_plugins(p: &Pipeline) -> Vec<String> {
     let v = p.flink.version;
-    let mut plugins: Vec<String> = [&p.flink.checkpoint_dir, &p.flink.savepoint_dir, &p.flink.ha_dir]
+    let mut uris: Vec<&str> = [&p.flink.checkpoint_dir, &p.flink.savepoint_dir, &p.flink.ha_dir, &p.job.initial_savepoint]
         .into_iter()
         .flatten()
+        .map(String::as_str)
+        .collect();
+    for t in p.tasks.iter().filter(|t| t.enabled) {
+        string_values(&t.params, &mut uris);
+    }
+    let mut plugins: Vec<String> = uris
+        .into_iter()
         .filter_map(|uri| {
             let scheme = uri.split_once("://")?.0.to_ascii_lowercase();
             let plugin = match scheme.as_str() {
@@ -146,6 +156,16 @@ pub fn filesystem_plugins(p: &Pipeline) -> Vec<String> {
     plugins.sort();
     plugins.dedup();
     plugins
+}
+
+/// Every string in a JSON value, depth first.
+fn string_values<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| string_values(x, out)),
+        Value::Object(m) => m.values().for_each(|x| string_values(x, out)),
+        _ => {}
+    }
 }
 
 fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
