@@ -1,11 +1,12 @@
 //! Criterion benchmarks of the render path on a synthetic repository (`benches/synth.rs`):
-//! the whole in-memory compile (spec → validate → bundle → render → patch → emit) and its parts
-//! that dominate at scale. `cargo bench --bench render`.
+//! the whole in-memory compile (spec → validate → bundle → render → patch → emit), the streaming
+//! compile `generate` runs (two passes, files handed to a sink), and the emitter, which dominates
+//! at scale. `cargo bench --bench render`.
 
 mod synth;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use flinkops::compile::{Options, compile};
+use flinkops::compile::{Options, Passes, compile, compile_into};
 
 fn compile_synthetic(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -17,6 +18,12 @@ fn compile_synthetic(c: &mut Criterion) {
             let out = compile(dir.path(), &Options::default());
             assert!(!out.has_errors());
             out.files.len()
+        })
+    });
+    g.bench_function("200 pipelines x 3 envs, streaming, both passes", |b| {
+        b.iter(|| {
+            let out = compile_into(dir.path(), &Options::default(), &flinkops::sync::Discard, Passes::CheckFirst);
+            assert!(!out.has_errors());
         })
     });
     g.finish();
