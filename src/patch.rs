@@ -243,13 +243,6 @@ impl PatchSet {
     }
 }
 
-/// Applies an overlay's patches to all of an env's objects at once.
-pub fn apply(root: &Path, overlay_dir: &str, overlay_file: &str, t: &Table, resources: &mut [Resource], d: &mut Diagnostics) {
-    let mut set = PatchSet::prepare(root, overlay_dir, overlay_file, t, d);
-    set.apply(resources, d);
-    set.finish(d);
-}
-
 /// Reads the operations of one `[[patches]]` entry: inline `ops` or a JSON/YAML `file`.
 fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> Option<Vec<json_patch::PatchOperation>> {
     let (json, loc): (Json, Loc) = match (p.get("ops"), opt_str(p, "file", "[[patches]]", d)) {
