@@ -92,7 +92,7 @@ fn existing_files(root: &Path) -> Result<Vec<String>, SyncError> {
 /// expected are left alone.
 pub fn plan(root: &Path, expected: &BTreeMap<String, Vec<u8>>, scope: &Scope) -> Result<Vec<Change>, SyncError> {
     use rayon::prelude::*;
-    let sink = Disk::compare(root)?;
+    let sink = Disk::compare(root);
     expected.par_iter().for_each(|(path, bytes)| sink.put(path.clone(), bytes.clone()));
     Ok(sink.finish(scope)?.changes)
 }
@@ -175,17 +175,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Disk {
     /// A sink that only compares.
-    pub fn compare(root: &Path) -> Result<Disk, SyncError> {
+    pub fn compare(root: &Path) -> Disk {
         Disk::new(root, false)
     }
 
     /// A sink that writes every file that differs; it refuses (`SyncError::NotOwned`) to write
     /// into an `out/` that holds files but no marker (see [`check_owned`]).
-    pub fn write(root: &Path) -> Result<Disk, SyncError> {
+    pub fn write(root: &Path) -> Disk {
         Disk::new(root, true)
     }
 
-    fn new(root: &Path, write: bool) -> Result<Disk, SyncError> {
+    fn new(root: &Path, write: bool) -> Disk {
         let out_exists = root.join("out").exists();
         let owned = check_owned(root).is_ok();
         let walk = {
@@ -197,7 +197,7 @@ impl Disk {
             let root = root.to_path_buf();
             Writer { tx, thread: std::thread::spawn(move || write_all(&root, rx)) }
         });
-        Ok(Disk {
+        Disk {
             root: root.to_path_buf(),
             out_exists,
             owned,
@@ -206,7 +206,7 @@ impl Disk {
             writer,
             changes: Mutex::new(vec![]),
             error: Mutex::new(None),
-        })
+        }
     }
 
     fn fail(&self, e: SyncError) {

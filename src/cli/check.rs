@@ -17,7 +17,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let _lock =
         sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
     // Each file is compared with out/ as it is emitted; only the differences are kept.
-    let sink = sync::Disk::compare(&g.root()?).map_err(sync_error)?;
+    let sink = sync::Disk::compare(&g.root()?);
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
     let done = sink.finish(&c.scope).map_err(sync_error)?;
     let changes = done.changes;

@@ -98,7 +98,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
     let _lock =
         sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
-    let sink = sync::Disk::compare(&g.root()?).map_err(sync_error)?;
+    let sink = sync::Disk::compare(&g.root()?);
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
     let changes = sink.finish(&c.scope).map_err(sync_error)?.changes;
     match args.format {

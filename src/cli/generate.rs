@@ -18,7 +18,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // Files are compared with out/ and written as they are emitted, in a second pass that only
     // starts when the first found no error: an invalid repository leaves out/ untouched. A sink
     // that is not finished (an error) prunes nothing.
-    let sink = sync::Disk::write(&root).map_err(sync_error)?;
+    let sink = sync::Disk::write(&root);
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::CheckFirst)?;
     let done = sink.finish(&c.scope).map_err(sync_error)?;
     let count = |s| done.changes.iter().filter(|x| x.status == s).count();
