@@ -384,7 +384,7 @@ impl Ctx<'_> {
                 if let Some(entry) = e.overlay.as_ref().and_then(|op| op.get(&ps.name)) {
                     match &entry.node.value {
                         Value::Table(o) => {
-                            table.to_mut().merge(o);
+                            validate::overlay::merge(table.to_mut(), o, &ps.name, &mut d);
                             sources.extend(e.env.file.clone());
                         }
                         other => d.push(

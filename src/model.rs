@@ -134,7 +134,8 @@ pub struct Flink {
     pub service_account: String,
     pub slots: u32,
     pub state_backend: StateBackend,
-    pub checkpoint_interval: String,
+    /// `execution.checkpointing.interval`; `None` for a bounded job, which does not checkpoint.
+    pub checkpoint_interval: Option<String>,
     pub checkpoint_dir: Option<String>,
     pub savepoint_dir: Option<String>,
     pub high_availability: bool,
@@ -194,6 +195,8 @@ impl UpgradeMode {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub kind: JobKind,
+    /// `job.bounded`: the job ends by itself (a backfill) and runs in BATCH mode (SPEC §13.4).
+    pub bounded: bool,
     pub bundle: String,
     pub parallelism: u32,
     pub upgrade_mode: UpgradeMode,
@@ -204,6 +207,7 @@ pub struct Job {
     pub savepoint_nonce: i64,
     pub redeploy_nonce: i64,
     pub restart_nonce: i64,
+    /// `kubernetes.operator.periodic.savepoint.interval`, after SPEC §13.6's default.
     pub periodic_savepoint: Option<String>,
     pub args: Vec<String>,
     pub requirements: Vec<String>,

@@ -41,6 +41,7 @@ pub const FLINK_KEYS: &[&str] = &[
 ];
 pub const JOB_KEYS: &[&str] = &[
     "kind",
+    "bounded",
     "bundle",
     "parallelism",
     "upgrade_mode",
@@ -60,6 +61,9 @@ pub const JOB_KEYS: &[&str] = &[
     "connectors",
     "exclude",
 ];
+/// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
+/// (SPEC §13.6).
+pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
 pub const RESOURCES_KEYS: &[&str] = &["profile", "jobmanager", "taskmanager"];
 pub const CONTAINER_KEYS: &[&str] = &["cpu", "memory"];
 pub const AUTOSCALING_KEYS: &[&str] = &[
@@ -256,6 +260,8 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
 
     let version = flink_version(flink_t, cx.project.operator, d);
     let minor = version.map(|v| v.minor);
+    let bounded = opt_bool(job_t, "bounded", "[job]", d);
+    let is_bounded = bounded.as_ref().is_some_and(|b| b.value);
 
     // --- autoscaling mode first: it decides the deployment mode.
     let (mode, hpa_alias) = match opt_choice(auto_t, "mode", "[autoscaling]", MODES, d) {
@@ -335,8 +341,19 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         _ => StateBackend::Rocksdb,
     };
     let checkpoint_interval = match opt_str(flink_t, "checkpoint_interval", "[flink]", d) {
-        None => "60s".to_string(),
-        Some(s) => match flinkconf::parse_duration(&s.value) {
+        None if is_bounded => None,
+        None => Some("60s".to_string()),
+        Some(s) if is_bounded => {
+            d.push(
+                Diagnostic::error("a bounded job cannot have a `checkpoint_interval`")
+                    .at(&s.loc)
+                    .label("BATCH jobs do not checkpoint")
+                    .note("`job.bounded = true` makes it a BATCH job")
+                    .help("remove `checkpoint_interval` (a bounded job recovers by re-running failed tasks), or drop `bounded`"),
+            );
+            None
+        }
+        Some(s) => Some(match flinkconf::parse_duration(&s.value) {
             Ok(0) => {
                 d.push(
                     Diagnostic::error("`checkpoint_interval` must be positive")
@@ -351,7 +368,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                 d.push(Diagnostic::error(format!("`checkpoint_interval`: {e}")).at(&s.loc).label("not a duration"));
                 s.value
             }
-        },
+        }),
     };
     let subst = |s: &str| s.replace("{env}", &cx.env.name).replace("{name}", &name).replace("{namespace}", &namespace);
     let uri = |key: &str, d: &mut Diagnostics| -> Option<String> {
@@ -406,7 +423,17 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let mut env = flink_env(flink_t, d);
 
     // --- [job]
-    let job = job(job_t, &name, version, &savepoint_dir, explicit_image.is_some(), cx, d);
+    let state = StateContext { savepoint_dir: &savepoint_dir, standalone_without_ha: deploy_mode == DeploymentMode::Standalone && !high_availability };
+    let job = job(job_t, &name, version, &state, explicit_image.is_some(), cx, d);
+    if is_bounded && mode != ScalingMode::Disabled {
+        let at = auto_t.get("mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| auto_t.loc.clone());
+        d.push(
+            Diagnostic::error(format!("a bounded job cannot autoscale (autoscaling mode `{}`)", mode.as_str()))
+                .at(&at)
+                .label("a bounded job runs once at a fixed size")
+                .help("set `autoscaling.mode = \"disabled\"` for this pipeline (in an overlay: `[pipelines.<name>] autoscaling.mode = \"disabled\"`)"),
+        );
+    }
 
     // --- [resources]
     let resources = resources(res_t, d);
@@ -901,11 +928,18 @@ fn nonce(t: &Table, key: &str, d: &mut Diagnostics) -> i64 {
     opt_int_in(t, key, "[job]", 0, i64::MAX, d).map_or(0, |v| v.value)
 }
 
+/// What the job section needs to know about the pipeline's state storage.
+struct StateContext<'a> {
+    savepoint_dir: &'a Option<String>,
+    /// Standalone without HA: a JobManager restart loses the job's state (SPEC §13.6).
+    standalone_without_ha: bool,
+}
+
 fn job(
     t: &Table,
     name: &str,
     version: Option<FlinkVersion>,
-    savepoint_dir: &Option<String>,
+    state_cx: &StateContext<'_>,
     in_image: bool,
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
@@ -955,11 +989,23 @@ fn job(
         None => name.to_string(),
     };
     let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
-    let upgrade_mode = match opt_choice(t, "upgrade_mode", "[job]", &["stateless", "savepoint", "last-state"], d).map(|s| s.value) {
-        Some(s) if s == "savepoint" => UpgradeMode::Savepoint,
-        Some(s) if s == "last-state" => UpgradeMode::LastState,
+    let savepoint_dir = state_cx.savepoint_dir;
+    let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
+    let um = opt_choice(t, "upgrade_mode", "[job]", &["stateless", "savepoint", "last-state"], d);
+    let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
+        Some("savepoint") => UpgradeMode::Savepoint,
+        Some("last-state") => UpgradeMode::LastState,
         _ => UpgradeMode::Stateless,
     };
+    if bounded && let Some(um) = um.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
+        d.push(
+            Diagnostic::error(format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
+                .at(&um.loc)
+                .label("a finished BATCH job has no state to carry over")
+                .note("the operator runs a bounded job again from the start whenever its spec changes")
+                .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
+        );
+    }
     let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
@@ -996,6 +1042,15 @@ fn job(
     if let Some(p) = &periodic {
         if let Err(e) = flinkconf::parse_duration(&p.value) {
             d.push(Diagnostic::error(format!("`periodic_savepoint`: {e}")).at(&p.loc).label("not a duration"));
+        } else if bounded && p.value.trim() != "0" {
+            d.push(
+                Diagnostic::error("a bounded job cannot take periodic savepoints")
+                    .at(&p.loc)
+                    .label("BATCH jobs do not savepoint")
+                    .help("remove `periodic_savepoint`, or drop `bounded`"),
+            );
+        } else if p.value.trim() == "0" {
+            // "0" turns the periodic savepoint off, also the default of SPEC §13.6.
         } else if savepoint_dir.is_none() {
             d.push(
                 Diagnostic::error("`periodic_savepoint` needs `flink.savepoint_dir`")
@@ -1085,6 +1140,7 @@ fn job(
     }
     Some(Job {
         kind: kind?,
+        bounded,
         bundle,
         parallelism,
         upgrade_mode,
@@ -1094,7 +1150,14 @@ fn job(
         savepoint_nonce,
         redeploy_nonce,
         restart_nonce,
-        periodic_savepoint: periodic.map(|p| p.value),
+        periodic_savepoint: match periodic {
+            Some(p) if p.value.trim() == "0" => None,
+            Some(p) => Some(p.value),
+            // A standalone deployment without HA loses its state when the JobManager pod restarts:
+            // keep a recent savepoint to `restore` from (SPEC §13.6).
+            None if state_cx.standalone_without_ha && savepoint_dir.is_some() && !bounded => Some(PERIODIC_SAVEPOINT_DEFAULT.to_string()),
+            None => None,
+        },
         args,
         requirements,
         connectors,
