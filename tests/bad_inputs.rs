@@ -276,3 +276,22 @@ bad!(preset_and_entries_together, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\npreset = \"24x7_peak\"\n[[autoscaling.schedule]]\nname = \"x\"\ncron = \"0 9 * * *\"\nmin_replicas = 2\n"));
 }, "`preset` and `[[autoscaling.schedule]]` cannot be combined");
+
+// SPEC §13.4: a bounded job runs once, in BATCH mode; what only a streaming job can use is an error.
+bad!(bounded_job_with_a_checkpoint_interval, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{}\nbounded = true\n", pipeline_with("slots = 2", "slots = 2\ncheckpoint_interval = \"30s\"")));
+}, "a bounded job cannot have a `checkpoint_interval`", "pipelines/orders.toml:6:23");
+bad!(bounded_job_with_savepoint_upgrade_mode, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with(
+        "slots = 2",
+        "slots = 2\ncheckpoint_dir = \"s3://b/c\"\nsavepoint_dir = \"s3://b/s\"",
+    ).replace("parallelism = 2", "parallelism = 2\nbounded = true\nupgrade_mode = \"savepoint\""));
+}, "a bounded job cannot use `upgrade_mode = \"savepoint\"`", "pipelines/orders.toml:14:16");
+bad!(bounded_job_with_autoscaling, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{}\n[autoscaling]\nmode = \"reactive\"\n", pipeline_with("parallelism = 2", "parallelism = 2\nbounded = true")));
+}, "a bounded job cannot autoscale (autoscaling mode `reactive`)", "pipelines/orders.toml:15:8");
+// SPEC §13.5: an overlay's task table must name a task of the pipeline.
+bad!(overlay_names_an_unknown_task, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[[tasks]]\nname = \"enrich\"\n[tasks.params]\ntopic = \"orders\"\n"));
+    write(r, "overlays/dev/overlay.toml", "[pipelines.orders.tasks.enrihc.params]\ntopic = \"orders-dev\"\n");
+}, "pipeline `orders` has no task `enrihc`", "did you mean `enrich`?", "overlays/dev/overlay.toml:1:");
