@@ -253,7 +253,8 @@ fn python_jobs_run_the_interpreter_their_dockerfile_installs_pyflink_into() {
     assert!(checked >= 5, "too few python deployments checked ({checked})");
 }
 
-const PROJECT: &str = "[project]\nname = \"shop\"\nrepo_url = \"https://git.example.com/shop.git\"\n[defaults]\nregistry = \"r.example.com/shop\"\n";
+const PROJECT: &str =
+    "[project]\nname = \"shop\"\nrepo_url = \"https://git.example.com/shop.git\"\n[defaults]\nregistry = \"r.example.com/shop\"\n";
 
 /// Generates a one-pipeline repository and returns its FlinkDeployment.
 fn flinkdeployment(pipeline: &str) -> Value {

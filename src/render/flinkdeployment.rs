@@ -9,7 +9,9 @@ use serde_json::{Map, Value, json};
 use super::tasks::{FILE_NAME, MOUNT_DIR, configmap_name, sha256_hex};
 use super::{Resource, metadata, object, pipeline_labels};
 use crate::bundle::{JOB_DIR, PYTHON};
-use crate::model::{StateBackend, ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, UpgradeMode};
+use crate::model::{
+    ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, StateBackend, UpgradeMode,
+};
 use crate::validate::pipeline::format_number;
 use crate::versions::Operator;
 
@@ -32,10 +34,8 @@ const TASKS_VOLUME: &str = "flinkops-tasks";
 pub fn flink_configuration(p: &Pipeline) -> Map<String, Value> {
     let f = &p.flink;
     let keys = &f.version.minor.keys;
-    let mut c: Vec<(String, String)> = vec![
-        ("taskmanager.numberOfTaskSlots".into(), f.slots.to_string()),
-        ("state.backend.type".into(), f.state_backend.as_str().into()),
-    ];
+    let mut c: Vec<(String, String)> =
+        vec![("taskmanager.numberOfTaskSlots".into(), f.slots.to_string()), ("state.backend.type".into(), f.state_backend.as_str().into())];
     if p.job.bounded {
         // A bounded job (SPEC §13.4) runs in BATCH mode, which does not checkpoint: it recovers by
         // re-running failed regions, and the operator re-runs the whole job on any spec change.

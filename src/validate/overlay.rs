@@ -26,10 +26,13 @@ pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostic
         }
         let Value::Table(tasks) = &e.node.value else {
             d.push(
-                Diagnostic::error(format!("`pipelines.{pipeline}.tasks` must be a table of task names, found {}", e.node.value.type_name()))
-                    .at(&e.node.loc)
-                    .label("expected a table")
-                    .help(format!("write `[pipelines.{pipeline}.tasks.<task>]` with `enabled` and/or `params`")),
+                Diagnostic::error(format!(
+                    "`pipelines.{pipeline}.tasks` must be a table of task names, found {}",
+                    e.node.value.type_name()
+                ))
+                .at(&e.node.loc)
+                .label("expected a table")
+                .help(format!("write `[pipelines.{pipeline}.tasks.<task>]` with `enabled` and/or `params`")),
             );
             continue;
         };
@@ -116,7 +119,7 @@ mod tests {
         (t, d.items.iter().map(|x| format!("{x:?}")).collect())
     }
 
-    fn task<'t>(t: &'t Table, i: usize) -> &'t Table {
+    fn task(t: &Table, i: usize) -> &Table {
         let Value::Array(items) = &t.get("tasks").unwrap().node.value else { panic!("tasks is not an array") };
         let Value::Table(t) = &items[i].value else { panic!("task is not a table") };
         t

@@ -423,7 +423,10 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let mut env = flink_env(flink_t, d);
 
     // --- [job]
-    let state = StateContext { savepoint_dir: &savepoint_dir, standalone_without_ha: deploy_mode == DeploymentMode::Standalone && !high_availability };
+    let state = StateContext {
+        savepoint_dir: &savepoint_dir,
+        standalone_without_ha: deploy_mode == DeploymentMode::Standalone && !high_availability,
+    };
     let job = job(job_t, &name, version, &state, explicit_image.is_some(), cx, d);
     if is_bounded && mode != ScalingMode::Disabled {
         let at = auto_t.get("mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| auto_t.loc.clone());
