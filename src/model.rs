@@ -99,6 +99,29 @@ pub struct Pipeline {
     pub tasks: Vec<Task>,
     /// Keys present in the spec that the chosen mode does not use (listed by `explain`).
     pub ignored: Vec<String>,
+    /// Where the pipeline and a few of its settings were written, for problems found across
+    /// pipelines or files (duplicate names, bundle conflicts, what the GitOps tool can do).
+    pub places: Places,
+}
+
+/// Source places of a pipeline (SPEC §17: every problem about a spec value is located).
+#[derive(Debug, Clone)]
+pub struct Places {
+    /// The start of the pipeline file.
+    pub file: crate::diag::Loc,
+    /// `name = …`, when the file sets it.
+    pub name: Option<crate::diag::Loc>,
+    /// The `[job]` table (which builds the bundle image).
+    pub job: Option<crate::diag::Loc>,
+    /// `autoscaling.mode`, in whichever layer set it.
+    pub autoscaling_mode: Option<crate::diag::Loc>,
+}
+
+impl Places {
+    /// The most precise place for the pipeline as a whole: its `name`, else its file.
+    pub fn identity(&self) -> &crate::diag::Loc {
+        self.name.as_ref().unwrap_or(&self.file)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

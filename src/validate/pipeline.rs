@@ -230,11 +230,11 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
 
     let name = match opt_str(t, "name", "the pipeline", d) {
         Some(n) => {
-            check_name(&n.value, Some(&n.loc), d);
+            check_name(&n.value, Some(&n.loc), None, d);
             n.value
         }
         None => {
-            check_name(cx.stem, None, d);
+            check_name(cx.stem, None, Some(&Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start }), d);
             cx.stem.to_string()
         }
     };
@@ -594,6 +594,12 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         autoscaling,
         tasks,
         ignored,
+        places: Places {
+            file: Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start },
+            name: t.get("name").map(|e| e.node.loc.clone()),
+            job: t.get("job").map(|e| e.key_loc.clone()),
+            autoscaling_mode: auto_t.get("mode").map(|e| e.node.loc.clone()),
+        },
     })
 }
 
@@ -614,13 +620,14 @@ pub fn is_uri(s: &str) -> bool {
     }
 }
 
-fn check_name(name: &str, loc: Option<&Loc>, d: &mut Diagnostics) {
+/// `loc`: the `name = …` value; `file`: the start of the file whose stem is the name.
+fn check_name(name: &str, loc: Option<&Loc>, file: Option<&Loc>, d: &mut Diagnostics) {
     if is_dns1123_label(name) && name.len() <= 45 {
         return;
     }
     let mut diag = Diagnostic::error(format!("pipeline name {name:?} is not a DNS-1123 label of at most 45 characters"))
-        .at_opt(loc)
-        .label("invalid pipeline name")
+        .at_opt(loc.or(file))
+        .label(if loc.is_some() { "invalid pipeline name" } else { "the file name is the pipeline name" })
         .note("the name prefixes every object name (e.g. `<name>-scaler`, CronJob `<name>-<entry>`), so it must stay short");
     if loc.is_none() {
         diag = diag.help("rename the file, or set `name = \"...\"` in it: lower-case letters, digits and `-`");
@@ -1257,6 +1264,7 @@ fn autoscaling(
 
     // Schedule entries: a preset or explicit entries, not both.
     let mut schedule = vec![];
+    let mut numbers: Vec<EntryNumbers> = vec![];
     let preset = opt_str(t, "preset", section, d);
     let explicit = t.get("schedule");
     if uses_schedule {
@@ -1271,6 +1279,7 @@ fn autoscaling(
         if let Some(p) = &preset {
             if PRESETS.contains(&p.value.as_str()) {
                 schedule = preset_entries(&p.value).into_iter().map(|e| (e, p.loc.clone(), None)).collect();
+                numbers = vec![EntryNumbers::preset(&p.loc); schedule.len()];
             } else {
                 let mut diag = Diagnostic::error(format!("unknown preset {:?}", p.value))
                     .at(&p.loc)
@@ -1286,7 +1295,7 @@ fn autoscaling(
                     d.push(Diagnostic::error("each [[autoscaling.schedule]] entry must be a table").at(&n.loc).label("not a table"));
                     continue;
                 };
-                if let Some(entry) = schedule_entry(e, d) {
+                if let Some((entry, at)) = schedule_entry(e, mode, d) {
                     if schedule.iter().any(|x: &super::schedule::Located| x.0.name == entry.0.name) {
                         d.push(
                             Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name))
@@ -1295,6 +1304,7 @@ fn autoscaling(
                         );
                     }
                     schedule.push(entry);
+                    numbers.push(at);
                 }
             }
             if items.is_empty() {
@@ -1337,17 +1347,38 @@ fn autoscaling(
         );
     }
     if uses_bounds {
-        for (e, _, _) in &schedule {
-            if e.min_replicas < min_replicas || e.max_replicas > max_replicas || e.replicas < min_replicas || e.replicas > max_replicas {
-                d.push(
-                    Diagnostic::error(format!(
-                        "schedule entry {:?} ({}–{}) lies outside the pipeline's bounds {}–{}",
-                        e.name, e.min_replicas, e.max_replicas, min_replicas, max_replicas
-                    ))
-                    .at(min_v.as_ref().or(max_v.as_ref()).map_or(&t.loc, |v| &v.loc))
-                    .label("the pipeline bounds are the hard cap")
-                    .help("widen autoscaling.min_replicas/max_replicas, or narrow the entry"),
-                );
+        let bounds_at = min_v.as_ref().or(max_v.as_ref()).map(|v| v.loc.clone());
+        for ((e, _, _), at) in schedule.iter().zip(&numbers) {
+            let outside = |n: u32| n < min_replicas || n > max_replicas;
+            // Quote the numbers the entry itself wrote, and point at the first one out of bounds.
+            let replicas_only = mode == ScalingMode::Scheduled && at.min.is_none() && at.replicas.is_some();
+            let (what, loc) = if replicas_only {
+                (format!("replicas {}", e.replicas), at.replicas.as_ref())
+            } else if outside(e.min_replicas) || outside(e.max_replicas) {
+                let loc = if outside(e.min_replicas) { at.min.as_ref() } else { at.max.as_ref() };
+                (format!("{}–{}", e.min_replicas, e.max_replicas), loc)
+            } else {
+                (format!("replicas {}", e.replicas), at.replicas.as_ref())
+            };
+            if outside(e.min_replicas) || outside(e.max_replicas) || (mode == ScalingMode::Scheduled && outside(e.replicas)) {
+                let mut diag = Diagnostic::error(format!(
+                    "schedule entry {:?} ({what}) lies outside the pipeline's bounds {min_replicas}–{max_replicas}",
+                    e.name
+                ))
+                .at(loc.unwrap_or(&at.table))
+                .label("outside the pipeline's bounds");
+                diag = match &bounds_at {
+                    Some(place) => diag.note_at(place, "the pipeline's bounds, the hard cap, are set at"),
+                    None => {
+                        diag.note(format!("the pipeline's bounds {min_replicas}–{max_replicas} come from the profile and are the hard cap"))
+                    }
+                };
+                let from_preset = at.min.is_none() && at.max.is_none() && at.replicas.is_none();
+                d.push(diag.help(if from_preset {
+                    "widen autoscaling.min_replicas/max_replicas, or replace the preset by [[autoscaling.schedule]] entries within them"
+                } else {
+                    "narrow the entry, or widen autoscaling.min_replicas/max_replicas"
+                }));
             }
         }
     }
@@ -1378,6 +1409,7 @@ fn autoscaling(
         cx.cache,
         d,
     );
+    same_minute_entries(&schedule, cx.project.valid_from, d);
     let schedule: Vec<ScheduleEntry> = schedule.into_iter().map(|e| e.0).collect();
 
     let mut operator_config = vec![];
@@ -1435,7 +1467,66 @@ pub fn format_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
-fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Located> {
+/// SPEC §17: two entries of one pipeline that fire at the same local minute are an error: their
+/// CronJobs would race, and which bounds win would depend on which pod finishes last.
+fn same_minute_entries(schedule: &[super::schedule::Located], from: chrono::NaiveDate, d: &mut Diagnostics) {
+    for (i, (b, b_loc, _)) in schedule.iter().enumerate() {
+        for (a, a_loc, _) in &schedule[..i] {
+            let (Some(ca), Some(cb)) = (&a.parsed, &b.parsed) else { continue };
+            if let Some(t) = first_common_minute(ca, cb, from) {
+                d.push(
+                    Diagnostic::error(format!("schedule entries {:?} and {:?} fire at the same minute", a.name, b.name))
+                        .at(b_loc)
+                        .label(format!("also fires at {} (local time)", t.format("%a %Y-%m-%d %H:%M")))
+                        .note_at(a_loc, format!("{:?} is written at", a.name))
+                        .note("their CronJobs would race: the bounds that win would depend on which finishes last")
+                        .help("move one entry by a minute, or merge the two into one entry"),
+                );
+            }
+        }
+    }
+}
+
+/// The first local minute, on or after `from`, at which both crons fire. The Gregorian calendar
+/// repeats every 28 years between 1901 and 2099 (weekday, day of month, month and leap years
+/// together), so 28 years from `from` cover every date pattern of the horizon (which ends on
+/// 2100-01-01).
+fn first_common_minute(a: &crate::schedule::Cron, b: &crate::schedule::Cron, from: chrono::NaiveDate) -> Option<chrono::NaiveDateTime> {
+    use chrono::Datelike;
+    let minutes = a.minute_bits() & b.minute_bits();
+    let hours = a.hour_bits() & b.hour_bits();
+    if minutes == 0 || hours == 0 {
+        return None;
+    }
+    let end = chrono::NaiveDate::from_ymd_opt(2100, 1, 1)?.min(from.with_year(from.year() + 28).unwrap_or(from));
+    let mut day = from;
+    while day < end {
+        let (dom, month, dow) = (day.day(), day.month(), day.weekday().num_days_from_sunday());
+        if a.matches_date(dom, month, dow) && b.matches_date(dom, month, dow) {
+            return day.and_hms_opt(hours.trailing_zeros(), minutes.trailing_zeros(), 0);
+        }
+        day = day.succ_opt()?;
+    }
+    None
+}
+
+/// Where an entry wrote its numbers, for errors about them (SPEC §17: the entry's own place).
+#[derive(Clone)]
+struct EntryNumbers {
+    table: Loc,
+    min: Option<Loc>,
+    max: Option<Loc>,
+    replicas: Option<Loc>,
+}
+
+impl EntryNumbers {
+    /// An entry of a preset: its numbers are written where the preset is named.
+    fn preset(at: &Loc) -> Self {
+        EntryNumbers { table: at.clone(), min: None, max: None, replicas: None }
+    }
+}
+
+fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(super::schedule::Located, EntryNumbers)> {
     let section = "[[autoscaling.schedule]]";
     check_keys(t, section, ENTRY_KEYS, d);
     let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
@@ -1448,8 +1539,25 @@ fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Loc
         );
     }
     let cron = required(opt_str(t, "cron", section, d), "cron", &t.loc, "add e.g. `cron = \"0 9 * * 1-5\"`", d)?;
-    let min = required(opt_int_in(t, "min_replicas", section, 1, 10_000, d), "min_replicas", &t.loc, "each entry sets min_replicas", d)?;
-    let max = opt_int_in(t, "max_replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
+    let replicas_v = opt_int_in(t, "replicas", section, 1, 10_000, d);
+    let min_v = opt_int_in(t, "min_replicas", section, 1, 10_000, d);
+    // In `scheduled` mode the CronJobs set the TaskManager count itself: an entry may give just
+    // `replicas` (SPEC §17), which is then also its min and max.
+    let min = match (&min_v, &replicas_v) {
+        (Some(m), _) => m.clone(),
+        (None, Some(r)) if mode == ScalingMode::Scheduled => r.clone(),
+        (None, _) if t.get("min_replicas").is_some() => return None,
+        (None, _) => {
+            let help = if mode == ScalingMode::Scheduled {
+                "each entry sets `replicas` (the TaskManager count), or `min_replicas`/`max_replicas`"
+            } else {
+                "each entry sets min_replicas"
+            };
+            required(None::<Sp<i64>>, "min_replicas", &t.loc, help, d)?
+        }
+    };
+    let max_v = opt_int_in(t, "max_replicas", section, 1, 10_000, d);
+    let max = max_v.as_ref().map_or(min.value, |v| v.value);
     if min.value > max {
         d.push(
             Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value))
@@ -1457,23 +1565,28 @@ fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Loc
                 .label("min above max"),
         );
     }
-    let replicas = opt_int_in(t, "replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
+    let replicas = replicas_v.as_ref().map_or(min.value, |v| v.value);
+    let numbers =
+        EntryNumbers { table: t.loc.clone(), min: min_v.map(|v| v.loc), max: max_v.map(|v| v.loc), replicas: replicas_v.map(|v| v.loc) };
     let end = opt_str(t, "end", section, d);
     let end_loc = end.as_ref().map(|e| e.loc.clone());
     Some((
-        ScheduleEntry {
-            name: name.value,
-            cron: cron.value,
-            min_replicas: min.value as u32,
-            max_replicas: max as u32,
-            replicas: replicas as u32,
-            end: end.map(|e| e.value),
-            parsed: None,
-            schedules: vec![],
-            guard_offsets: vec![],
-        },
-        cron.loc,
-        end_loc,
+        (
+            ScheduleEntry {
+                name: name.value,
+                cron: cron.value,
+                min_replicas: min.value as u32,
+                max_replicas: max as u32,
+                replicas: replicas as u32,
+                end: end.map(|e| e.value),
+                parsed: None,
+                schedules: vec![],
+                guard_offsets: vec![],
+            },
+            cron.loc,
+            end_loc,
+        ),
+        numbers,
     ))
 }
 
