@@ -11,7 +11,7 @@
 //! memory configuration, and otherwise prints the JVM parameters and every derived component.
 //! `tests/flink_memory/BashJavaUtilsBatch.java`, compiled here with `javac`, calls
 //! `BashJavaUtils.main` once per case inside one JVM (a JVM start costs ~0.5-1 s; there are about
-//! a thousand cases); one test also runs the plain command line the way `bin/config.sh` does and
+//! 1,500 cases); one test also runs the plain command line the way `bin/config.sh` does and
 //! checks that the batch driver prints the same.
 //!
 //! 1. Every FlinkDeployment the worked example (`out/`) and the golden fixtures
@@ -111,7 +111,19 @@ fn prepare() -> Result<Flink, String> {
     let javac = tool("javac")?;
     let util_classpath = format!("{}:{}", bash_java_utils.display(), dist.display());
 
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("flink-memory-oracle-{}", std::process::id()));
+    // One folder per test process (the tests of this file share it); folders that earlier runs
+    // left behind for more than an hour are removed.
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(entries) = std::fs::read_dir(&tmp) {
+        for e in entries.filter_map(|e| e.ok()) {
+            let stale = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs() > 3600);
+            if stale && e.file_name().to_string_lossy().starts_with("flink-memory-oracle-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let work = tmp.join(format!("flink-memory-oracle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
     let classes = work.join("classes");
     std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flink_memory/BashJavaUtilsBatch.java");
@@ -629,11 +641,14 @@ fn invalid_value(rng: &mut Rng, fraction: bool) -> String {
 }
 
 /// With `percent` % probability sets `key` to a size of `lo..=hi` mebibytes (2% of those: an
-/// invalid value).
+/// invalid value; 5% of the rest: an edge value).
 fn put_size(rng: &mut Rng, c: &mut IndexMap<String, String>, key: &str, percent: u64, lo: u64, hi: u64) {
     if rng.chance(percent) {
         let v = if rng.chance(2) {
             invalid_value(rng, false)
+        } else if rng.chance(5) {
+            // Edges: nothing, one byte, blanks and upper case, sizes whose sums overflow a long.
+            rng.pick(&["0", "0m", "1", " 64m ", "64M", "1G", "1t", "8388607t", "9223372036854775807"]).to_string()
         } else {
             let mib = rng.range(lo, hi);
             size_text(rng, mib)
@@ -643,10 +658,17 @@ fn put_size(rng: &mut Rng, c: &mut IndexMap<String, String>, key: &str, percent:
 }
 
 /// With `percent` % probability sets `key` to a fraction of `lo..=hi` per mille (3% of those: an
-/// invalid value).
+/// invalid value; 5% of the rest: an edge value).
 fn put_fraction(rng: &mut Rng, c: &mut IndexMap<String, String>, key: &str, percent: u64, lo: u64, hi: u64) {
     if rng.chance(percent) {
-        let v = if rng.chance(3) { invalid_value(rng, true) } else { fraction_text(rng, lo, hi) };
+        let v = if rng.chance(3) {
+            invalid_value(rng, true)
+        } else if rng.chance(5) {
+            // Edges of RangeFraction's [0, 1) and Java float spellings.
+            rng.pick(&["0", "0.0", "0.999", "0.9999999", " 0.25 ", "0.25d", "0.25F", ".5", "1e-1"]).to_string()
+        } else {
+            fraction_text(rng, lo, hi)
+        };
         c.insert(key.to_string(), v);
     }
 }
@@ -754,10 +776,14 @@ enum Probe {
 #[test]
 fn flink_and_the_memory_check_agree_on_random_memory_settings() {
     let Some(flink) = flink() else { return };
-    let mut rng = Rng(0x5EED_F11C_0000_0018);
+    // Fixed by default; FLINKOPS_MEMORY_ORACLE_SEED / _CONFIGS explore further by hand.
+    let env_u64 = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let seed = env_u64("FLINKOPS_MEMORY_ORACLE_SEED", 0x5EED_F11C_0000_0018);
+    let configs = env_u64("FLINKOPS_MEMORY_ORACLE_CONFIGS", 420);
+    let mut rng = Rng(seed);
     let mut cases = Vec::new();
     let mut probes = Vec::new();
-    for n in 0..420 {
+    for n in 0..configs {
         let role = if n % 5 < 3 { Role::TaskManager } else { Role::JobManager };
         let config = match role {
             Role::TaskManager => random_tm_config(&mut rng),
@@ -781,14 +807,22 @@ fn flink_and_the_memory_check_agree_on_random_memory_settings() {
         }
         let conf_dir = write_conf_dir(&flink.work, &format!("random-{n}"), &config);
         for (mib, probe) in sizes {
-            let text = if mib.is_multiple_of(1024) && rng.chance(50) { format!("{}g", mib / 1024) } else { format!("{mib}m") };
+            // Whole mebibytes (as `<n>m` or `<n>g`), and some random sizes with a kibibyte remainder.
+            let (bytes, text) = if probe == Probe::Random && rng.chance(15) {
+                let kib = mib * 1024 + rng.range(1, 1023);
+                (kib * 1024, format!("{kib}k"))
+            } else if mib.is_multiple_of(1024) && rng.chance(50) {
+                (mib * MIB, format!("{}g", mib / 1024))
+            } else {
+                (mib * MIB, format!("{mib}m"))
+            };
             probes.push(probe);
             cases.push(Case {
                 label: format!("random #{n}"),
                 role,
                 config: config.clone(),
                 conf_dir: conf_dir.clone(),
-                process: MemorySize::from_mib(mib),
+                process: MemorySize(bytes),
                 process_arg: format!("-D{}={text}", process_key(role)),
             });
         }
@@ -831,7 +865,7 @@ fn flink_and_the_memory_check_agree_on_random_memory_settings() {
             }
         }
     }
-    println!("{} cases; Flink starts / refuses by derivation path:", cases.len());
+    println!("seed {seed}: {} cases from {configs} configurations; Flink starts / refuses by derivation path:", cases.len());
     for (path, (ok, refused)) in &coverage {
         println!("  {path:<16} {ok:>4} / {refused:>4}");
     }
