@@ -708,6 +708,12 @@ fn random_tm_config(rng: &mut Rng) -> IndexMap<String, String> {
     put_fraction(rng, &mut c, nfrac, 35, 0, 500);
     put_fraction(rng, &mut c, "taskmanager.memory.managed.fraction", 35, 0, 900);
     put_fraction(rng, &mut c, "taskmanager.memory.jvm-overhead.fraction", 30, 0, 500);
+    // Deprecated keys beside their replacements (the new key wins), and a process size in the
+    // configuration, which the operator's value (-D here) overrides and flinkops ignores.
+    put_size(rng, &mut c, "taskmanager.network.memory.min", 5, 0, 512);
+    put_fraction(rng, &mut c, "taskmanager.network.memory.fraction", 5, 0, 500);
+    put_size(rng, &mut c, "taskmanager.memory.size", 3, 0, 2048);
+    put_size(rng, &mut c, "taskmanager.memory.process.size", 5, 0, 8192);
     c
 }
 
@@ -721,6 +727,11 @@ fn random_jm_config(rng: &mut Rng) -> IndexMap<String, String> {
     put_size(rng, &mut c, "jobmanager.memory.jvm-overhead.min", 25, 0, 640);
     put_size(rng, &mut c, "jobmanager.memory.jvm-overhead.max", 25, 64, 2048);
     put_fraction(rng, &mut c, "jobmanager.memory.jvm-overhead.fraction", 30, 0, 500);
+    put_size(rng, &mut c, "jobmanager.memory.process.size", 5, 0, 8192);
+    if rng.chance(10) {
+        // Adds -XX:MaxDirectMemorySize (= off-heap) to the JobManager's JVM parameters.
+        c.insert("jobmanager.memory.enable-jvm-direct-memory-limit".into(), "true".into());
+    }
     c
 }
 
