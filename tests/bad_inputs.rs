@@ -268,6 +268,10 @@ bad!(entry_outside_pipeline_bounds, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled_hpa\"\nmax_replicas = 5\npreset = \"workday_peak\"\n"));
 }, "schedule entry \"workday-morning-scale-up\" (3–10) lies outside the pipeline's bounds 1–5");
+bad!(entry_named_like_the_reconcile_job, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\n[[autoscaling.schedule]]\nname = \"scaling-reconcile\"\ncron = \"0 9 * * *\"\nmin_replicas = 2\n"));
+}, "schedule entry `scaling-reconcile` would share its CronJob name with the reconcile job `orders-scaling-reconcile`", "pipelines/orders.toml:");
 bad!(flux_before_2_9_cannot_ignore_replicas, located: false, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}\n[delivery]\ntool = \"flux\"\nflux_version = \"2.8\"\n"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"hpa\"\n"));

@@ -164,7 +164,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                 s.pipeline, e.name, s.pipeline
             ))
             .at(loc)
-            .label("entry name reserved")
+            .label(format!("this entry's CronJob would be `{}-{RECONCILE_SUFFIX}`", s.pipeline))
             .note("every scheduled pipeline whose entries are all weekly also gets a CronJob that sets the entry in force (SPEC §16)")
             .help("rename the entry"),
         );
