@@ -445,3 +445,88 @@ fn reconcile_does_nothing_when_no_entry_fired_in_the_last_seven_days() {
     );
     assert!(runs[1].calls.is_empty() && runs[2].calls.is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The rendered CronJob
+// ---------------------------------------------------------------------------------------------
+
+fn yaml_files(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            out.push(serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap());
+        }
+    }
+    out
+}
+
+/// In the committed output (the example's prod and the schedules fixture, kept current by
+/// `check` and the golden tests): the reconcile CronJob's pod is the entries' CronJobs' pod but
+/// for its command and labels (same image, ServiceAccount, token, security context, resources),
+/// and the Role bound to that ServiceAccount allows `get` and `patch` on exactly the object its
+/// script reads and patches.
+#[test]
+fn reconcile_cronjob_runs_like_the_entry_cronjobs_and_its_role_can_get_and_patch_the_target() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dirs = [
+        root.join("out/prod/flink-realtime-features"),
+        root.join("tests/fixtures/schedules/out/base/ny-guarded"),
+        root.join("tests/fixtures/schedules/out/base/ny-native"),
+    ];
+    for dir in dirs {
+        let docs = yaml_files(&dir);
+        let cronjobs: Vec<&serde_json::Value> = docs.iter().filter(|d| d["kind"] == "CronJob").collect();
+        let reconcile: Vec<&&serde_json::Value> =
+            cronjobs.iter().filter(|d| d["metadata"]["name"].as_str().unwrap().ends_with("-scaling-reconcile")).collect();
+        assert_eq!(reconcile.len(), 1, "{}: one reconcile CronJob", dir.display());
+        let r = reconcile[0];
+        assert_eq!(r["spec"]["schedule"], "*/5 * * * *");
+        assert_eq!(r["spec"]["timeZone"], "Etc/UTC");
+        assert_eq!(r["spec"]["concurrencyPolicy"], "Forbid");
+        let pod = |d: &serde_json::Value| {
+            let mut spec = d["spec"]["jobTemplate"]["spec"].clone();
+            let c = &mut spec["template"]["spec"]["containers"][0];
+            let command = c["command"].take();
+            // The guarded entries also read their Job's name; the reconcile job only needs HOME.
+            c["env"] = serde_json::json!(c["env"].as_array().unwrap().iter().filter(|e| e["name"] != "JOB_NAME").collect::<Vec<_>>());
+            spec["template"]["metadata"].take();
+            (spec, command)
+        };
+        let (reconcile_pod, command) = pod(r);
+        for entry in cronjobs.iter().filter(|d| !std::ptr::eq(**d, *r)) {
+            assert_eq!(pod(entry).0, reconcile_pod, "{}: the pods differ", dir.display());
+        }
+        // What the script reads and patches.
+        let script = command[2].as_str().unwrap();
+        let get = script.lines().find_map(|l| l.strip_prefix("live=$(kubectl get ")).unwrap();
+        let patch = script.lines().find_map(|l| l.strip_prefix("kubectl patch ")).unwrap();
+        let words: Vec<&str> = get.split_whitespace().collect();
+        let (kind, name, ns) = (words[0], words[1], words[3]);
+        assert!(patch.starts_with(&format!("{kind} {name} -n {ns} ")), "{patch}");
+        assert_eq!(ns, r["metadata"]["namespace"]);
+        let (group, plural) = match kind {
+            "horizontalpodautoscaler" => ("autoscaling", "horizontalpodautoscalers"),
+            "flinkdeployment" => ("flink.apache.org", "flinkdeployments"),
+            other => panic!("unexpected target {other}"),
+        };
+        // The Role bound to the pod's ServiceAccount.
+        let sa = reconcile_pod["template"]["spec"]["serviceAccountName"].as_str().unwrap();
+        let binding = docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "RoleBinding" && d["subjects"].as_array().unwrap().iter().any(|s| s["name"] == sa && s["namespace"] == ns)
+            })
+            .expect("a RoleBinding for the ServiceAccount");
+        let role = docs.iter().find(|d| d["kind"] == "Role" && d["metadata"]["name"] == binding["roleRef"]["name"]).expect("its Role");
+        let has = |v: &serde_json::Value, x: &str| v.as_array().unwrap().iter().any(|y| y == x);
+        let allowed = role["rules"].as_array().unwrap().iter().any(|rule| {
+            has(&rule["apiGroups"], group)
+                && has(&rule["resources"], plural)
+                && has(&rule["resourceNames"], name)
+                && has(&rule["verbs"], "get")
+                && has(&rule["verbs"], "patch")
+        });
+        assert!(allowed, "{}: the Role does not allow get and patch on {group}/{plural} {name}", dir.display());
+    }
+}
