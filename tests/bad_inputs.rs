@@ -280,3 +280,26 @@ bad!(preset_and_entries_together, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\npreset = \"24x7_peak\"\n[[autoscaling.schedule]]\nname = \"x\"\ncron = \"0 9 * * *\"\nmin_replicas = 2\n"));
 }, "`preset` and `[[autoscaling.schedule]]` cannot be combined");
+
+#[test]
+fn a_native_schedule_before_1990_warns_that_it_gets_no_reconcile_job() {
+    let dir = base_repo();
+    write(
+        dir.path(),
+        "flinkops.toml",
+        &format!("{PROJECT}{SCALER}\n[target]\nkubernetes = \"1.30\"\n\n[schedule]\nvalid_from = \"1985-01-01\"\n"),
+    );
+    write(
+        dir.path(),
+        "pipelines/orders.toml",
+        &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\nschedule_strategy = \"native\"\npreset = \"24x7_peak\"\n"),
+    );
+    let o = flinkops(dir.path(), &["generate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: pipeline `orders` gets no scaling reconcile job (SPEC §16)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pipelines/orders.toml:"), "{}", stderr(&o));
+    let files: Vec<String> =
+        walkdir::WalkDir::new(dir.path().join("out")).into_iter().map(|e| e.unwrap().path().display().to_string()).collect();
+    assert!(files.iter().any(|f| f.contains("cronjob-orders-daytime-scale-up")), "{files:?}");
+    assert!(!files.iter().any(|f| f.contains("scaling-reconcile")), "{files:?}");
+}

@@ -154,7 +154,24 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
     // the zone's offsets over the horizon. Its name must not be an entry's CronJob name.
     let weekly =
         uses_cronjobs && !entries.is_empty() && entries.iter().all(|(e, _, _)| e.parsed.is_some_and(|c| c.weekly_days().is_some()));
-    let reconcile_offsets = if weekly { cache.offset_table(zone, project.valid_from).ok() } else { None };
+    let reconcile_offsets = match weekly.then(|| cache.offset_table(zone, project.valid_from)) {
+        Some(Ok(offsets)) => Some(offsets),
+        Some(Err(err)) => {
+            // Only a valid_from before 1990 gets here (see zone::SAMPLE_SECONDS); `utc` and
+            // `guarded` entries already failed on it above, `native` ones did not: say so rather
+            // than silently dropping the job.
+            if s.strategy == ScheduleStrategy::Native {
+                d.push(
+                    Diagnostic::warning(format!("pipeline `{}` gets no scaling reconcile job (SPEC §16): {err}", s.pipeline))
+                        .at(&s.mode_loc)
+                        .label("edge-triggered CronJobs only")
+                        .help("set [schedule] valid_from to 1990-01-01 or later"),
+                );
+            }
+            None
+        }
+        None => None,
+    };
     if reconcile_offsets.is_some()
         && let Some((e, loc, _)) = entries.iter().find(|(e, _, _)| e.name == RECONCILE_SUFFIX)
     {
