@@ -444,6 +444,14 @@ fn reconcile_does_nothing_when_no_entry_fired_in_the_last_seven_days() {
         vec![Some((unix(2026, 3, 1) + 7 * 3600 + 30 * 60) / 60), None, None, Some((unix(2026, 3, 15) + 6 * 3600 + 30 * 60) / 60)]
     );
     assert!(runs[1].calls.is_empty() && runs[2].calls.is_empty());
+    // Sundays 09:00: 2026-10-25 09:00 EDT (13:00 UTC), then 2026-11-01 09:00 EST (14:00 UTC), a
+    // week and an hour later: from 13:00 to 13:59 UTC nothing fired in the last 7 days.
+    const SUNDAY: Set = &[("sunday-morning", "0 9 * * 0", 2, 5)];
+    let sunday = unix(2026, 11, 1);
+    let clocks = [sunday + 12 * 3600 + 59 * 60 + 59, sunday + 13 * 3600, sunday + 13 * 3600 + 59 * 60 + 59, sunday + 14 * 3600];
+    let runs = run_all_shells(&script(zone, SUNDAY, ScaleTarget::Hpa), &clocks.iter().map(|c| (*c, "2 5".to_string())).collect::<Vec<_>>());
+    let since: Vec<Option<i64>> = runs.iter().map(|r| r.since).collect();
+    assert_eq!(since, vec![Some((unix(2026, 10, 25) + 13 * 3600) / 60), None, None, Some((sunday + 14 * 3600) / 60)]);
 }
 
 // ---------------------------------------------------------------------------------------------

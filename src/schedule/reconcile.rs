@@ -18,8 +18,9 @@ use super::zone::Firing;
 pub const RECONCILE_SUFFIX: &str = "scaling-reconcile";
 
 /// How far back the reconcile job looks for the latest firing: 7 days of minutes, the current
-/// minute included (`(now − 7 days, now]`). Every weekly entry fires inside it unless a
-/// spring-forward gap swallowed its one firing of the week.
+/// minute included (`(now − 7 days, now]`). A schedule whose only firing of the week falls in a
+/// spring-forward gap, or whose week is stretched by a fall-back change (7 days and 1 hour
+/// between two firings), leaves it empty for a while: then nothing is in force.
 pub const RECONCILE_WINDOW_MINUTES: i64 = 7 * 1440;
 
 /// The entry in force at an instant: its index among the crons given and the firing that set it.
@@ -105,6 +106,17 @@ mod tests {
         assert_eq!(in_force(&c, ny, utc("2026-03-08T07:30:00Z")), None, "exactly 7 days later: outside the window");
         // Sun 2026-03-15 02:30 EDT = 06:30 UTC.
         assert_eq!(in_force(&c, ny, utc("2026-03-15T06:30:00Z")).unwrap().firing.utc, utc("2026-03-15T06:30:00Z"));
+    }
+
+    #[test]
+    fn a_fall_back_change_stretches_a_once_a_week_gap_past_the_window() {
+        let ny = chrono_tz::America::New_York;
+        let c = vec![Cron::parse("0 9 * * 0").unwrap()];
+        // Sun 2026-10-25 09:00 EDT = 13:00 UTC; Sun 2026-11-01 09:00 EST = 14:00 UTC.
+        assert_eq!(in_force(&c, ny, utc("2026-11-01T12:59:59Z")).unwrap().firing.utc, utc("2026-10-25T13:00:00Z"));
+        assert_eq!(in_force(&c, ny, utc("2026-11-01T13:00:00Z")), None);
+        assert_eq!(in_force(&c, ny, utc("2026-11-01T13:59:59Z")), None);
+        assert_eq!(in_force(&c, ny, utc("2026-11-01T14:00:00Z")).unwrap().firing.utc, utc("2026-11-01T14:00:00Z"));
     }
 
     #[test]
