@@ -25,7 +25,7 @@ use crate::compile::Compiled;
 use crate::diag::{Diagnostics, Sources};
 use crate::model::{DeliveryTool, DeploymentMode, JobKind, Pipeline, Project, ScalingMode, ScheduleEntry, ScheduleStrategy};
 use crate::render;
-use crate::schedule::{Cron, Firing, next_firings, transitions};
+use crate::schedule::{Cron, Firing, in_force, next_firings, transitions};
 use crate::spec::{self, Entry, Table, Value};
 use crate::validate::memory::{self, Breakdown, MemorySize, Role};
 
@@ -41,11 +41,14 @@ pub struct Options {
     pub days: u32,
     /// Next firings listed per schedule entry.
     pub firings: usize,
+    /// The instant at which to show the schedule entry in force (SPEC §16); `None`: not shown.
+    /// The library never reads the clock; the CLI passes "now" by default.
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { from: None, days: 7, firings: 5 }
+        Options { from: None, days: 7, firings: 5, at: None }
     }
 }
 
@@ -186,6 +189,33 @@ pub struct EntryInfo {
     pub end_firings: Vec<Firing>,
 }
 
+/// The level-triggered reconcile job of a `scheduled`/`scheduled_hpa` pipeline (SPEC §16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconcile {
+    /// `<pipeline>-scaling-reconcile` runs every 5 minutes with the zone's offset table embedded.
+    Job {
+        /// The CronJob's name.
+        cronjob: String,
+        /// Rows of the embedded offset table.
+        offset_rows: usize,
+    },
+    /// No reconcile job: the pipeline keeps edge-triggered CronJobs only.
+    None {
+        /// Why, e.g. an entry that is not weekly.
+        why: String,
+    },
+}
+
+/// The schedule entry in force at an instant (`--at`).
+#[derive(Debug, Clone)]
+pub struct InForceInfo {
+    /// The instant asked about.
+    pub at: DateTime<Utc>,
+    /// The entry and its firing that set the bounds, `None` when no entry fired in the window
+    /// looked at (7 days with a reconcile job, nine years without).
+    pub entry: Option<(ScheduleEntry, Firing)>,
+}
+
 /// A change of the zone's offset inside the window.
 #[derive(Debug, Clone)]
 pub struct TransitionInfo {
@@ -277,6 +307,10 @@ pub struct Explanation {
     pub entries: Vec<EntryInfo>,
     /// Offset changes of the zone inside the window.
     pub transitions: Vec<TransitionInfo>,
+    /// `scheduled`/`scheduled_hpa`: the reconcile job, or why there is none.
+    pub reconcile: Option<Reconcile>,
+    /// `scheduled`/`scheduled_hpa` with `--at`: the entry in force at that instant.
+    pub in_force: Option<InForceInfo>,
     /// The cost estimate over the week.
     pub cost: Cost,
     /// Where the resolved values came from.
@@ -366,6 +400,45 @@ fn uses_bounds(mode: ScalingMode) -> bool {
 
 fn keda_trigger(p: &Pipeline, e: &ScheduleEntry) -> bool {
     e.min_replicas > p.autoscaling.min_replicas
+}
+
+/// SPEC §16: the reconcile job of a CronJob-scaled pipeline, or why it has none.
+fn reconcile_of(project: &Project, p: &Pipeline) -> Option<Reconcile> {
+    let a = &p.autoscaling;
+    if !matches!(a.mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa) {
+        return None;
+    }
+    if let Some(offsets) = &a.reconcile_offsets {
+        return Some(Reconcile::Job { cronjob: render::scaler::reconcile_cronjob_name(p), offset_rows: offsets.len() });
+    }
+    let why = match a.schedule.iter().find(|e| parsed(e).is_none_or(|c| c.weekly_days().is_none())) {
+        Some(e) => format!(
+            "entry `{}` (`{}`) is not weekly: it restricts the day of the month or the month, so its last firing can lie \
+             more than 7 days back",
+            e.name, e.cron
+        ),
+        None if a.schedule.is_empty() => "the pipeline has no schedule entries".to_string(),
+        None => format!("the zone's offset table is not available from schedule.valid_from {}", project.valid_from),
+    };
+    Some(Reconcile::None { why })
+}
+
+/// The entry in force at `at`: with a reconcile job, what it sets (the latest firing within the
+/// last 7 days); without, the latest firing of any entry within nine years.
+fn in_force_at(p: &Pipeline, zone: Tz, at: DateTime<Utc>) -> InForceInfo {
+    let a = &p.autoscaling;
+    let entry = if a.reconcile_offsets.is_some() {
+        let crons: Option<Vec<Cron>> = a.schedule.iter().map(parsed).collect();
+        crons.and_then(|c| in_force(&c, zone, at)).map(|f| (a.schedule[f.entry].clone(), f.firing))
+    } else {
+        // `last_before` is strict: one minute past `at`'s minute includes that minute's firing.
+        let next_minute = DateTime::from_timestamp((at.timestamp().div_euclid(60) + 1) * 60, 0).unwrap_or(at);
+        a.schedule
+            .iter()
+            .filter_map(|e| parsed(e).and_then(|c| last_before(&c, zone, next_minute)).map(|f| (e.clone(), f)))
+            .max_by_key(|(_, f)| f.utc)
+    };
+    InForceInfo { at, entry }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -924,6 +997,21 @@ fn mode_text(project: &Project, p: &Pipeline) -> Vec<String> {
         };
         out.push(how);
     }
+    match reconcile_of(project, p) {
+        Some(Reconcile::Job { cronjob, .. }) => out.push(format!(
+            "Level-triggered (SPEC §16): the CronJob {cronjob} runs every 5 minutes (UTC) and applies the entry in force — the \
+             latest firing in {} at or before that minute within the last 7 days, from the entries' weekdays and times and the \
+             zone's embedded offset table — patching the {} only when the live values differ, so a first deploy, a re-created \
+             object or a missed run is corrected within 5 minutes.",
+            a.timezone,
+            if a.mode == ScalingMode::ScheduledHpa { "HPA's minReplicas/maxReplicas" } else { "FlinkDeployment's taskManager.replicas" }
+        )),
+        Some(Reconcile::None { why }) => out.push(format!(
+            "No reconcile job (SPEC §16): {why}. The CronJobs are edge-triggered only: after a first deploy, a re-created \
+             object or a missed run, the bounds stay as they are until the next firing."
+        )),
+        None => {}
+    }
     out
 }
 
@@ -1051,6 +1139,11 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
     let layers = Layers::load(root, p);
     let provenance = provenance(&layers, p, c, &image);
     let mode_text = mode_text(&project, p);
+    let reconcile = reconcile_of(&project, p);
+    let in_force = match (&reconcile, opts.at) {
+        (Some(_), Some(at)) => Some(in_force_at(p, zone, at)),
+        _ => None,
+    };
 
     Explanation {
         pipeline: p.clone(),
@@ -1067,6 +1160,8 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
         week,
         entries,
         transitions,
+        reconcile,
+        in_force,
         cost,
         provenance,
     }
@@ -1323,6 +1418,58 @@ impl Explanation {
                     list(&mut o, "WINDOW CLOSES", &x.end_firings);
                 } else {
                     list(&mut o, &format!("NEXT {} FIRINGS", x.firings.len()), &x.firings);
+                }
+            }
+        }
+
+        if let Some(r) = &self.reconcile {
+            heading(&mut o, "Reconcile job (SPEC §16)");
+            match r {
+                Reconcile::Job { cronjob, offset_rows } => {
+                    let rows = vec![
+                        vec!["CRONJOB".into(), "SCHEDULE".into(), "TIMEZONE".into()],
+                        vec![
+                            cronjob.clone(),
+                            "*/5 * * * *".into(),
+                            if self.project.kubernetes >= (1, 27) { "Etc/UTC".into() } else { "(none)".into() },
+                        ],
+                    ];
+                    o.push_str(&table(&rows, &[], "  "));
+                    let _ = writeln!(
+                        o,
+                        "  applies the entry in force (latest firing within the last 7 days); {}'s UTC offsets until 2100 embedded ({} row{})",
+                        zone.name(),
+                        offset_rows,
+                        if *offset_rows == 1 { "" } else { "s" }
+                    );
+                }
+                Reconcile::None { why } => o.push_str(&wrap(&format!("none: {why}."), "  ", 100)),
+            }
+        }
+        if let Some(f) = &self.in_force {
+            let local = f.at.with_timezone(&zone);
+            heading(&mut o, &format!("In force at {} ({} {})", fmt_utc(f.at), local.format("%a %Y-%m-%d %H:%M"), abbrev(zone, f.at)));
+            match &f.entry {
+                Some((e, firing)) => {
+                    let sets = match a.mode {
+                        ScalingMode::Scheduled => format!("taskManager.replicas {}", e.replicas),
+                        _ => format!("HPA minReplicas {}, maxReplicas {}", e.min_replicas, e.max_replicas),
+                    };
+                    let by = match &self.reconcile {
+                        Some(Reconcile::Job { cronjob, .. }) => format!("{cronjob} within 5 minutes, if the live values differ"),
+                        _ => "only the entry's own CronJob, when it ran at that firing (no reconcile job)".into(),
+                    };
+                    let rows = vec![
+                        vec!["entry".into(), format!("{} (`{}`)", e.name, e.cron)],
+                        vec!["fired".into(), format!("{} = {}", fmt_local(zone, firing), fmt_utc(firing.utc))],
+                        vec!["sets".into(), sets],
+                        vec!["enforced by".into(), by],
+                    ];
+                    o.push_str(&table(&rows, &[], "  "));
+                }
+                None => {
+                    let window = if matches!(self.reconcile, Some(Reconcile::Job { .. })) { "7 days" } else { "nine years" };
+                    let _ = writeln!(o, "  no entry fired in the {window} before: the live values stay as they are");
                 }
             }
         }

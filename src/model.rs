@@ -307,6 +307,10 @@ pub struct Autoscaling {
     /// `spec.timeZone` of the scaling CronJobs: the zone (`native`), `Etc/UTC` (`utc`,
     /// `guarded` on Kubernetes >= 1.27), or none (older clusters).
     pub cronjob_time_zone: Option<String>,
+    /// SPEC §16: the zone's UTC-offset changes over the horizon, embedded in the level-triggered
+    /// `<pipeline>-scaling-reconcile` CronJob; `Some` exactly when that job is emitted (a
+    /// `scheduled`/`scheduled_hpa` pipeline whose entries are all weekly).
+    pub reconcile_offsets: Option<Vec<crate::schedule::OffsetChange>>,
     /// `job.autoscaler.*` keys for `operator` mode, in a fixed order.
     pub operator_config: Vec<(String, String)>,
 }

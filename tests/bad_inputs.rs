@@ -268,6 +268,10 @@ bad!(entry_outside_pipeline_bounds, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled_hpa\"\nmax_replicas = 5\npreset = \"workday_peak\"\n"));
 }, "schedule entry \"workday-morning-scale-up\" (3–10) lies outside the pipeline's bounds 1–5");
+bad!(entry_named_like_the_reconcile_job, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\n[[autoscaling.schedule]]\nname = \"scaling-reconcile\"\ncron = \"0 9 * * *\"\nmin_replicas = 2\n"));
+}, "schedule entry `scaling-reconcile` would share its CronJob name with the reconcile job `orders-scaling-reconcile`", "pipelines/orders.toml:");
 bad!(flux_before_2_9_cannot_ignore_replicas, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}\n[delivery]\ntool = \"flux\"\nflux_version = \"2.8\"\n"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"hpa\"\n"));
@@ -324,3 +328,26 @@ bad!(pipeline_in_a_subfolder_is_not_ignored, located: true, |r| {
 bad!(environment_folder_without_overlay_toml, located: false, |r| {
     write(r, "overlays/staging/patches/hpa.yaml", "[]\n");
 }, "environment folder `overlays/staging` has no overlay.toml");
+
+#[test]
+fn a_native_schedule_before_1990_warns_that_it_gets_no_reconcile_job() {
+    let dir = base_repo();
+    write(
+        dir.path(),
+        "flinkops.toml",
+        &format!("{PROJECT}{SCALER}\n[target]\nkubernetes = \"1.30\"\n\n[schedule]\nvalid_from = \"1985-01-01\"\n"),
+    );
+    write(
+        dir.path(),
+        "pipelines/orders.toml",
+        &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\nschedule_strategy = \"native\"\npreset = \"24x7_peak\"\n"),
+    );
+    let o = flinkops(dir.path(), &["generate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: pipeline `orders` gets no scaling reconcile job (SPEC §16)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pipelines/orders.toml:"), "{}", stderr(&o));
+    let files: Vec<String> =
+        walkdir::WalkDir::new(dir.path().join("out")).into_iter().map(|e| e.unwrap().path().display().to_string()).collect();
+    assert!(files.iter().any(|f| f.contains("cronjob-orders-daytime-scale-up")), "{files:?}");
+    assert!(!files.iter().any(|f| f.contains("scaling-reconcile")), "{files:?}");
+}

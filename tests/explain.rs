@@ -23,6 +23,10 @@ fn explain_ok(root: &Path, args: &[&str]) -> String {
     if !args.contains(&"--from") {
         all.extend_from_slice(&["--from", "2026-01-01"]);
     }
+    // So is the instant of the entry in force (default: now): Mon 2026-01-05 10:00 in Shanghai.
+    if !args.contains(&"--at") {
+        all.extend_from_slice(&["--at", "2026-01-05T02:00:00Z"]);
+    }
     let o = flinkops(root, &all);
     assert!(o.status.success(), "explain {args:?} failed:\n{}", stderr(&o));
     stdout(&o)
@@ -179,6 +183,63 @@ fn dst_transition_names_the_entries_it_affects() {
     std::fs::write(&p, spec).unwrap();
     let text = explain_ok(repo.path(), &["ny-native", "--from", "2026-10-30"]);
     assert!(text.contains("close at 01:30: fires twice"), "{text}");
+}
+
+/// The rows of the "In force at" section as (label, value).
+fn in_force_rows(text: &str) -> Vec<(String, String)> {
+    section(text, "In force at").iter().map(|l| cells(l)).filter(|c| c.len() == 2).map(|c| (c[0].clone(), c[1].clone())).collect()
+}
+
+#[test]
+fn reconcile_job_is_listed_and_the_entry_in_force_follows_the_latest_firing() {
+    let repo = example_copy();
+    let at = |instant: &str| explain_ok(repo.path(), &["flink-realtime-features", "--env", "prod", "--at", instant]);
+    let text = at("2026-03-11T02:00:00Z");
+    assert!(section(&text, "Objects in").iter().any(|l| l.contains("cronjob-flink-realtime-features-scaling-reconcile.yaml")));
+    let job = section(&text, "Reconcile job").join("\n");
+    assert!(job.contains("flink-realtime-features-scaling-reconcile  */5 * * * *  Etc/UTC"), "{job}");
+    assert!(job.contains("Asia/Shanghai's UTC offsets until 2100 embedded (1 row)"), "{job}");
+    // Wed 2026-03-11 10:00 CST: the morning entry fired at 09:00 CST = 01:00 UTC, 3–10.
+    assert!(text.contains("In force at Wed 2026-03-11 02:00 UTC (Wed 2026-03-11 10:00 CST)"), "{text}");
+    let rows = in_force_rows(&text);
+    let get = |k: &str| rows.iter().find(|r| r.0 == k).map(|r| r.1.clone()).unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(get("entry"), "workday-morning-scale-up (`0 9 * * 1-5`)");
+    assert_eq!(get("fired"), "Wed 2026-03-11 09:00 CST = Wed 2026-03-11 01:00 UTC");
+    assert_eq!(get("sets"), "HPA minReplicas 3, maxReplicas 10");
+    assert!(get("enforced by").starts_with("flink-realtime-features-scaling-reconcile within 5 minutes"));
+    // The firing minute itself counts; the second before it, Tuesday's 18:00 CST (10:00 UTC) does.
+    let at_minute = in_force_rows(&at("2026-03-11T09:00:00+08:00"));
+    assert!(at_minute.contains(&("fired".into(), "Wed 2026-03-11 09:00 CST = Wed 2026-03-11 01:00 UTC".into())), "{at_minute:?}");
+    let before = in_force_rows(&at("2026-03-11 00:59:59"));
+    assert!(before.contains(&("entry".into(), "workday-evening-scale-down (`0 18 * * 1-5`)".into())), "{before:?}");
+    assert!(before.contains(&("fired".into(), "Tue 2026-03-10 18:00 CST = Tue 2026-03-10 10:00 UTC".into())), "{before:?}");
+    // Saturday 11:00 CST: the weekend entry of Sat 00:00 CST (Fri 16:00 UTC), 1–2.
+    let weekend = in_force_rows(&at("2026-03-14T03:00Z"));
+    assert!(weekend.contains(&("fired".into(), "Sat 2026-03-14 00:00 CST = Fri 2026-03-13 16:00 UTC".into())), "{weekend:?}");
+    assert!(weekend.contains(&("sets".into(), "HPA minReplicas 1, maxReplicas 2".into())), "{weekend:?}");
+}
+
+#[test]
+fn a_pipeline_with_a_monthly_entry_gets_no_reconcile_job_and_explain_says_why() {
+    let repo = schedules_copy();
+    let text = explain_ok(repo.path(), &["bogota-month-end", "--at", "2026-03-08T07:10:00Z"]);
+    assert!(!text.contains("scaling-reconcile"), "{text}");
+    let job = section(&text, "Reconcile job").join(" ");
+    assert!(job.contains("none: entry `month-end-close-of-books-reporting-scale-up` (`0 21 30 * *`) is not weekly"), "{job}");
+    assert!(text.contains("No reconcile job (SPEC §16)"), "{text}");
+    // Without a reconcile job the latest firing is looked up further back: 21:00 on the 30th of
+    // January in Bogota (UTC-5) = 02:00 UTC on the 31st (February has no 30th).
+    let rows = in_force_rows(&text);
+    assert!(rows.contains(&("fired".into(), "Fri 2026-01-30 21:00 -05 = Sat 2026-01-31 02:00 UTC".into())), "{rows:?}");
+    assert!(rows.iter().any(|r| r.0 == "enforced by" && r.1.contains("no reconcile job")), "{rows:?}");
+}
+
+#[test]
+fn an_unreadable_at_is_a_usage_error() {
+    let repo = example_copy();
+    let o = flinkops(repo.path(), &["explain", "flink-realtime-features", "--env", "prod", "--at", "next tuesday"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected an instant such as 2026-03-09T08:00:00+08:00"), "{}", stderr(&o));
 }
 
 #[test]

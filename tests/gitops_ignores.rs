@@ -48,14 +48,23 @@ fn changed_at_run_time(files: &[(String, Value)]) -> BTreeSet<Field> {
                 let line = script.lines().find(|l| l.starts_with("kubectl patch ")).unwrap();
                 let words: Vec<&str> = line.split_whitespace().collect();
                 let (kind, name) = (words[2], words[3]);
-                let patch: Value = serde_json::from_str(line.rsplit_once(" -p '").unwrap().1.trim_end_matches('\'')).unwrap();
+                let patches: Vec<&str> = if line.ends_with(" -p \"$p\"") {
+                    // The reconcile job (SPEC §16) patches with the JSON of the entry in force,
+                    // set in one `case` branch per entry: `1) n=…; want='…'; p='<json>' ;;`.
+                    script.lines().filter_map(|l| l.split_once(" p='").map(|(_, r)| r.split_once('\'').unwrap().0)).collect()
+                } else {
+                    vec![line.rsplit_once(" -p '").unwrap().1.trim_end_matches('\'')]
+                };
+                assert!(!patches.is_empty(), "no patch in {script}");
                 let (group, kind) = match kind {
                     "horizontalpodautoscaler" => ("autoscaling", "HorizontalPodAutoscaler"),
                     "flinkdeployment" => ("flink.apache.org", "FlinkDeployment"),
                     other => panic!("unexpected patch target {other}"),
                 };
                 let mut ptrs = vec![];
-                leaves(&patch, String::new(), &mut ptrs);
+                for patch in patches {
+                    leaves(&serde_json::from_str(patch).unwrap(), String::new(), &mut ptrs);
+                }
                 for p in ptrs {
                     out.insert((group.into(), kind.into(), name.into(), ns.clone(), p));
                 }

@@ -4,13 +4,27 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use flinkops::explain::{self, Options};
 
 use super::{Exit, Global};
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("expected a date YYYY-MM-DD: {e}"))
+}
+
+/// RFC 3339 (`2026-03-09T08:00:00+08:00`, `…Z`), or a date and time without an offset, read as UTC.
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    // Without seconds RFC 3339 does not parse; a trailing `Z` then says UTC, as no offset does.
+    let naive = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(naive, f).ok())
+        .map(|t| t.and_utc())
+        .ok_or_else(|| "expected an instant such as 2026-03-09T08:00:00+08:00, 2026-03-09T00:00Z or 2026-03-09 00:00 (UTC)".to_string())
 }
 
 /// Explain a pipeline: what it emits and why, its scaling week, schedules, cost
@@ -31,6 +45,9 @@ pub struct Args {
     /// Next firings listed per schedule entry
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
     firings: u32,
+    /// Show the schedule entry in force at this instant (RFC 3339; without an offset: UTC) [default: now]
+    #[arg(long, value_name = "DATETIME", value_parser = parse_instant)]
+    at: Option<DateTime<Utc>>,
     /// Also write the week's min/max replica bounds as an SVG step chart to FILE
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
@@ -46,9 +63,11 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
         }
         Exit::Invalid
     })?;
-    // Interactive default: from today. The library's own default (valid_from) keeps it deterministic.
+    // Interactive defaults: from today, in force now. The library's own defaults (valid_from, no
+    // instant) keep it deterministic.
     let today = chrono::Utc::now().date_naive();
-    let opts = Options { from: Some(args.from.unwrap_or(today)), days: args.days, firings: args.firings as usize };
+    let at = args.at.unwrap_or_else(chrono::Utc::now);
+    let opts = Options { from: Some(args.from.unwrap_or(today)), days: args.days, firings: args.firings as usize, at: Some(at) };
     let x = explain::explain(&root, &c, p, &opts);
     print!("{}", x.to_text());
     if let Some(file) = &args.svg {

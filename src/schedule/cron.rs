@@ -427,6 +427,18 @@ impl Cron {
         !self.dow_star
     }
 
+    /// The weekdays (bit `v` = weekday `v`, Sunday = 0) on which the expression fires, when
+    /// whether a date matches depends on its weekday alone — every month, and day-of-month `*`
+    /// (or every day 1-31 listed) — so that its firings repeat every week (SPEC §16). `None` for
+    /// schedules that depend on the day of the month or the month.
+    pub fn weekly_days(&self) -> Option<u8> {
+        if self.months != ALL_MONTHS || self.doms != ALL_DOMS {
+            return None;
+        }
+        // Day-of-month matches every date: with AND the weekdays decide, with OR every date fires.
+        Some(if self.dom_star || self.dow_star { self.dows } else { ALL_DOWS })
+    }
+
     /// Whether the expression matches this wall-clock minute. `dow` is 0-6 with Sunday = 0.
     pub fn matches(&self, minute: u32, hour: u32, dom: u32, month: u32, dow: u32) -> bool {
         minute < 64 && hour < 32 && self.minutes & (1 << minute) != 0 && self.hours & (1 << hour) != 0 && self.matches_date(dom, month, dow)
@@ -736,6 +748,22 @@ mod tests {
 
     fn err(s: &str) -> CronError {
         Cron::parse(s).expect_err(s)
+    }
+
+    #[test]
+    fn weekly_schedules_are_those_whose_dates_depend_on_the_weekday_alone() {
+        let days = |s: &str| Cron::parse(s).unwrap().weekly_days();
+        assert_eq!(days("0 9 * * 1-5"), Some(0b011_1110));
+        assert_eq!(days("0 0 * * 6"), Some(0b100_0000));
+        assert_eq!(days("0 23 * * *"), Some(0b111_1111));
+        assert_eq!(days("@weekly"), Some(0b000_0001));
+        assert_eq!(days("*/15 * ? * *"), Some(0b111_1111));
+        // OR with a full day-of-month list fires every day.
+        assert_eq!(days("0 0 1-31 * 1"), Some(0b111_1111));
+        assert_eq!(days("0 1 1 * *"), None);
+        assert_eq!(days("0 0 * 1-6 *"), None);
+        assert_eq!(days("@monthly"), None);
+        assert_eq!(days("0 0 */2 * 1"), None, "`*/2` is restricted: the 1st, 3rd, … or a Monday");
     }
 
     #[test]

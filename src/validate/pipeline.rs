@@ -1457,7 +1457,8 @@ fn autoscaling(
         timezone,
         strategy,
         schedule,
-        cronjob_time_zone: lowered,
+        cronjob_time_zone: lowered.cronjob_time_zone,
+        reconcile_offsets: lowered.reconcile_offsets,
         operator_config,
     })
 }

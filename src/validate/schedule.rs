@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::model::{Project, ScalingMode, ScheduleEntry, ScheduleStrategy};
-use crate::schedule::{ConversionCache, Cron, CronError};
+use crate::schedule::{ConversionCache, Cron, CronError, OffsetChange, RECONCILE_SUFFIX};
 
 /// An entry with where its `cron` and `end` were written.
 pub type Located = (ScheduleEntry, Loc, Option<Loc>);
@@ -56,13 +56,22 @@ fn parse(entry: &str, what: &str, text: &str, loc: &Loc, d: &mut Diagnostics) ->
     }
 }
 
-/// Lowers every entry; returns the CronJobs' `spec.timeZone`.
-pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache: &ConversionCache, d: &mut Diagnostics) -> Option<String> {
+/// What lowering decides for the pipeline as a whole.
+#[derive(Debug, Default)]
+pub struct Lowered {
+    /// The CronJobs' `spec.timeZone`.
+    pub cronjob_time_zone: Option<String>,
+    /// SPEC §16: the offset table of the reconcile CronJob, when the pipeline gets one.
+    pub reconcile_offsets: Option<Vec<OffsetChange>>,
+}
+
+/// Lowers every entry; returns the CronJobs' `spec.timeZone` and the reconcile job's table.
+pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache: &ConversionCache, d: &mut Diagnostics) -> Lowered {
     let uses_cronjobs = matches!(s.mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa);
     if !uses_cronjobs && s.mode != ScalingMode::Keda {
-        return None;
+        return Lowered::default();
     }
-    let zone: Tz = s.timezone.parse().ok()?;
+    let Ok(zone) = s.timezone.parse::<Tz>() else { return Lowered::default() };
     let kube_tz = project.kubernetes >= (1, TIME_ZONE_MINOR);
     if uses_cronjobs && project.scaler_image.is_none() {
         d.push(
@@ -135,12 +144,49 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
             }
         }
     }
-    match s.strategy {
+    let cronjob_time_zone = match s.strategy {
         _ if !uses_cronjobs => None,
         ScheduleStrategy::Native => Some(s.timezone.to_string()),
         _ if kube_tz => Some("Etc/UTC".to_string()),
         _ => None,
+    };
+    // SPEC §16: a reconcile job needs every entry to repeat weekly (it looks back 7 days) and
+    // the zone's offsets over the horizon. Its name must not be an entry's CronJob name.
+    let weekly =
+        uses_cronjobs && !entries.is_empty() && entries.iter().all(|(e, _, _)| e.parsed.is_some_and(|c| c.weekly_days().is_some()));
+    let reconcile_offsets = match weekly.then(|| cache.offset_table(zone, project.valid_from)) {
+        Some(Ok(offsets)) => Some(offsets),
+        Some(Err(err)) => {
+            // Only a valid_from before 1990 gets here (see zone::SAMPLE_SECONDS); `utc` and
+            // `guarded` entries already failed on it above, `native` ones did not: say so rather
+            // than silently dropping the job.
+            if s.strategy == ScheduleStrategy::Native {
+                d.push(
+                    Diagnostic::warning(format!("pipeline `{}` gets no scaling reconcile job (SPEC §16): {err}", s.pipeline))
+                        .at(&s.mode_loc)
+                        .label("edge-triggered CronJobs only")
+                        .help("set [schedule] valid_from to 1990-01-01 or later"),
+                );
+            }
+            None
+        }
+        None => None,
+    };
+    if reconcile_offsets.is_some()
+        && let Some((e, loc, _)) = entries.iter().find(|(e, _, _)| e.name == RECONCILE_SUFFIX)
+    {
+        d.push(
+            Diagnostic::error(format!(
+                "pipeline `{}`: schedule entry `{}` would share its CronJob name with the reconcile job `{}-{RECONCILE_SUFFIX}`",
+                s.pipeline, e.name, s.pipeline
+            ))
+            .at(loc)
+            .label(format!("this entry's CronJob would be `{}-{RECONCILE_SUFFIX}`", s.pipeline))
+            .note("every scheduled pipeline whose entries are all weekly also gets a CronJob that sets the entry in force (SPEC §16)")
+            .help("rename the entry"),
+        );
     }
+    Lowered { cronjob_time_zone, reconcile_offsets }
 }
 
 fn keda_entry(e: &ScheduleEntry, loc: &Loc, end_loc: Option<&Loc>, s: &Setting<'_>, d: &mut Diagnostics) {
