@@ -252,7 +252,10 @@ const ROWS: &[Row] = &[
             // DefaultValidator.validateFlinkVersion: "Changing flinkVersion after last-state
             // suspend is not allowed" — checked only when the new upgrade mode is not stateless.
             let version_changed = get(f.old, FLINK_VERSION) != get(f.new, FLINK_VERSION);
-            (version_changed && job_state(f.old) == "suspended" && upgrade_mode(f.old) == "last-state" && upgrade_mode(f.new) != "stateless")
+            (version_changed
+                && job_state(f.old) == "suspended"
+                && upgrade_mode(f.old) == "last-state"
+                && upgrade_mode(f.new) != "stateless")
                 .then(|| vec![FLINK_VERSION.to_string()])
         },
     },
@@ -271,12 +274,15 @@ const ROWS: &[Row] = &[
             (stateful && f.changed(MAX_PARALLELISM)).then(|| vec![MAX_PARALLELISM.to_string()])
         },
     },
+    Row { impact: Impact::UpgradeStateless, matches: |f| if upgrade_mode(f.new) == "stateless" { f.effective_change() } else { None } },
     Row {
-        impact: Impact::UpgradeStateless,
-        matches: |f| if upgrade_mode(f.new) == "stateless" { f.effective_change() } else { None },
+        impact: Impact::Suspend,
+        matches: |f| (job_state(f.old) == "running" && job_state(f.new) == "suspended").then(|| vec![JOB_STATE.into()]),
     },
-    Row { impact: Impact::Suspend, matches: |f| (job_state(f.old) == "running" && job_state(f.new) == "suspended").then(|| vec![JOB_STATE.into()]) },
-    Row { impact: Impact::Resume, matches: |f| (job_state(f.old) == "suspended" && job_state(f.new) == "running").then(|| vec![JOB_STATE.into()]) },
+    Row {
+        impact: Impact::Resume,
+        matches: |f| (job_state(f.old) == "suspended" && job_state(f.new) == "running").then(|| vec![JOB_STATE.into()]),
+    },
     Row {
         impact: Impact::Restore,
         // DiffType.SAVEPOINT_REDEPLOY, onNullIgnore: only a change to a non-null nonce.
@@ -579,7 +585,10 @@ mod tests {
     fn row_upgrade_stateless_any_other_change_of_a_stateless_job() {
         let old = edit(&base(), &[("/spec/job/upgradeMode", json!("stateless"))]);
         let new = edit(&old, &[(MAX_PARALLELISM, json!("1440")), ("/spec/image", json!("img:2"))]);
-        assert_eq!(verdict(&old, &new), (Impact::UpgradeStateless, reasons(&["/spec/flinkConfiguration/pipeline.max-parallelism", "/spec/image"])));
+        assert_eq!(
+            verdict(&old, &new),
+            (Impact::UpgradeStateless, reasons(&["/spec/flinkConfiguration/pipeline.max-parallelism", "/spec/image"]))
+        );
     }
 
     #[test]
@@ -790,9 +799,24 @@ mod tests {
     fn assess_pairs_a_moved_file_by_identity_not_path_and_counts_it_once() {
         let new = edit(&base(), &[(TM_REPLICAS, json!(2))]);
         let changes = vec![
-            Change { path: "out/dev/a/flinkdeployment-p.yaml".into(), status: crate::sync::Status::Removed, old: Some(yaml(&base())), new: None },
-            Change { path: "out/dev/kustomization.yaml".into(), status: crate::sync::Status::Modified, old: Some(b"a".to_vec()), new: Some(b"b".to_vec()) },
-            Change { path: "out/dev/p/flinkdeployment-p.yaml".into(), status: crate::sync::Status::Added, old: None, new: Some(yaml(&new)) },
+            Change {
+                path: "out/dev/a/flinkdeployment-p.yaml".into(),
+                status: crate::sync::Status::Removed,
+                old: Some(yaml(&base())),
+                new: None,
+            },
+            Change {
+                path: "out/dev/kustomization.yaml".into(),
+                status: crate::sync::Status::Modified,
+                old: Some(b"a".to_vec()),
+                new: Some(b"b".to_vec()),
+            },
+            Change {
+                path: "out/dev/p/flinkdeployment-p.yaml".into(),
+                status: crate::sync::Status::Added,
+                old: None,
+                new: Some(yaml(&new)),
+            },
         ];
         let a = assess(&changes);
         assert_eq!(a.objects.len(), 1);
