@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long = "env", value_name = "ENV")]
     envs: Vec<String>,
     #[command(flatten)]
-    impact: cli_impact::Args,
+    impact: cli_impact::ImpactArgs,
 }
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
@@ -44,7 +44,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
             let a = impact::assess(&since);
             for o in &a.objects {
                 let path = o.changes.first().map_or("", |&i| since[i].path.as_str());
-                println!("{}: {path}", cli_impact::line(&o.verdict));
+                println!("{path}: {}", cli_impact::line(&o.verdict));
             }
             Some((since, a))
         }

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
-    impact: cli_impact::Args,
+    impact: cli_impact::ImpactArgs,
 }
 
 /// Most diff bytes a Markdown report shows (PR comments are limited to 65536 characters).

@@ -10,7 +10,7 @@ use super::{Exit, Global};
 
 /// `--against` and `--deny`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ImpactArgs {
     /// Compare with out/ of this git revision (read through git; nothing is checked out)
     #[arg(long, value_name = "REF")]
     pub against: Option<String>,
@@ -78,7 +78,7 @@ pub fn enforce(deny: &[Impact], a: &Assessment, changes: &[Change]) -> Result<()
     );
     for o in hits {
         let path = o.changes.first().map_or("", |&i| changes[i].path.as_str());
-        eprintln!("  {}: {path}", line(&o.verdict));
+        eprintln!("  {path}: {}", line(&o.verdict));
     }
     eprintln!(
         "  = help: README \"What will this change do?\" explains each impact; in a pull request, the `flinkops/accept-impact` label acknowledges them"
