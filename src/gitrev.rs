@@ -131,7 +131,8 @@ impl GitCompare {
         let out_tree = format!("{commit}:{prefix}out");
         let has_out = run(root, &["rev-parse", "--verify", "--quiet", &out_tree])?.status.success();
         if has_out {
-            let ls = run(root, &["ls-tree", "-r", "-z", &out_tree])?;
+            // `--full-tree`: in a subfolder, ls-tree would otherwise list only paths under that subfolder.
+            let ls = run(root, &["ls-tree", "--full-tree", "-r", "-z", &out_tree])?;
             if !ls.status.success() {
                 return Err(GitError::Failed(String::from_utf8_lossy(&ls.stderr).trim().to_string()));
             }
