@@ -21,7 +21,7 @@ enum Format {
     Json,
 }
 
-/// Show what generate would change; exit 0
+/// Show what generate would change and each job's change impact (exit 1 only under --deny)
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only these environments (repeatable)
