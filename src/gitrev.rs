@@ -92,7 +92,8 @@ impl CatFile {
 
 impl Drop for CatFile {
     fn drop(&mut self) {
-        // Closing stdin ends git; wait so that no zombie is left.
+        // git would end at the end of its input; killing it is as safe (it only reads) and
+        // cannot block. Wait so that no zombie is left.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -341,7 +341,7 @@ pub fn classify(old: Option<&Value>, new: Option<&Value>) -> Verdict {
 /// emitter writes, confirmed by [`parse_flink_deployment`].
 pub fn looks_like_flink_deployment(bytes: &[u8]) -> bool {
     const KIND: &[u8] = b"\nkind: FlinkDeployment\n";
-    bytes.windows(KIND.len()).any(|w| w == KIND)
+    bytes.starts_with(&KIND[1..]) || bytes.windows(KIND.len()).any(|w| w == KIND)
 }
 
 /// Parses YAML bytes into the object when its `kind` is `FlinkDeployment`.
@@ -841,6 +841,7 @@ mod tests {
 
     #[test]
     fn other_kinds_are_not_flink_deployments() {
+        assert!(looks_like_flink_deployment(b"kind: FlinkDeployment\napiVersion: flink.apache.org/v1beta1\n"), "kind on the first line");
         let cm = json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "FlinkDeployment" }, "data": { "kind": "FlinkDeployment" } });
         assert_eq!(parse_flink_deployment(&yaml(&cm)), None);
         assert!(parse_flink_deployment(&yaml(&base())).is_some());
