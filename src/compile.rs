@@ -136,8 +136,8 @@ struct EnvRun {
     summary: Diagnostics,
     bundles: Diagnostics,
     render: Diagnostics,
-    /// Pipeline name → its file: duplicate names.
-    seen: HashMap<String, String>,
+    /// Pipeline name → its file and where the name comes from: duplicate names.
+    seen: HashMap<String, (String, crate::diag::Loc)>,
     usage: Vec<validate::capacity::Usage>,
     fields: Vec<delivery::RuntimeField>,
     patches: Option<patch::PatchSet>,
@@ -150,8 +150,8 @@ struct EnvRun {
 /// Bundles seen so far: one image per bundle name, the same in every pipeline and environment.
 #[derive(Default)]
 struct Bundles {
-    /// Name → (spec, who built it first).
-    by_name: BTreeMap<String, (Bundle, String)>,
+    /// Name → (spec, who built it first, where that pipeline's `[job]` is).
+    by_name: BTreeMap<String, (Bundle, String, crate::diag::Loc)>,
     /// Pipelines sharing a bundle usually share every input: each distinct one is built once,
     /// for all passes.
     built: HashMap<String, Bundle>,
@@ -235,7 +235,7 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
     if emitted {
         sink.put(MARKER.into(), MARKER_TEXT.as_bytes().to_vec());
         let registry = project.defaults.registry.clone().unwrap_or_default();
-        for (b, _) in bundles.by_name.values() {
+        for (b, _, _) in bundles.by_name.values() {
             sink.put(format!("out/images/{}/Dockerfile", b.name), b.dockerfile.clone().into_bytes());
             sink.put(format!("out/images/{}/Dockerfile.dockerignore", b.name), b.dockerignore.clone().into_bytes());
             sink.put(format!("out/images/{}/image.json", b.name), b.image_json(&registry).into_bytes());
@@ -247,9 +247,10 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
 
     let env_models: Vec<Env> = cx.envs.into_iter().map(|e| e.env).collect();
     report.sort(&repo.sources);
+    report.name_environments(&env_models.iter().map(|e| e.name.clone()).collect::<Vec<_>>());
     c.diagnostics = report;
     c.sources = repo.sources;
-    c.bundles = bundles.by_name.into_iter().map(|(k, (b, _))| (k, b)).collect();
+    c.bundles = bundles.by_name.into_iter().map(|(k, (b, _, _))| (k, b)).collect();
     c.project = Some(project);
     let failed = c.diagnostics.has_errors();
     for (e, run) in env_models.into_iter().zip(runs) {
@@ -300,16 +301,17 @@ fn env_input<'a>(es: &'a EnvSource, repo: &Repo) -> EnvInput<'a> {
 fn merged(global: &Diagnostics, cx: &Ctx, runs: &[EnvRun]) -> Diagnostics {
     let mut d = global.clone();
     for (e, r) in cx.envs.iter().zip(runs) {
-        d.extend(e.head.clone());
-        d.extend(r.validation.clone());
-        d.extend(r.summary.clone());
+        let name = &e.env.name;
+        d.extend(e.head.clone().in_env(name));
+        d.extend(r.validation.clone().in_env(name));
+        d.extend(r.summary.clone().in_env(name));
     }
     for r in runs {
         d.extend(r.bundles.clone());
     }
     if !d.has_errors() {
-        for r in runs {
-            d.extend(r.render.clone());
+        for (e, r) in cx.envs.iter().zip(runs) {
+            d.extend(r.render.clone().in_env(&e.env.name));
         }
     }
     d
@@ -339,7 +341,15 @@ impl Ctx<'_> {
             }
         }
         for (e, run) in self.envs.iter().zip(runs.iter_mut()) {
-            validate::capacity::check(self.project, &e.env, std::mem::take(&mut run.usage), &mut run.summary);
+            // The budget in force: the overlay's [cluster], else flinkops.toml's.
+            let budget_at = e
+                .src
+                .table
+                .as_ref()
+                .and_then(|t| t.get("cluster"))
+                .or_else(|| self.repo.project.as_ref().and_then(|t| t.get("cluster")))
+                .map(|c| c.key_loc.clone());
+            validate::capacity::check(self.project, &e.env, std::mem::take(&mut run.usage), budget_at.as_ref(), &mut run.summary);
             failed = failed || run.summary.has_errors();
         }
         if failed {
@@ -354,6 +364,13 @@ impl Ctx<'_> {
             }
         }
         runs
+    }
+
+    /// Where `delivery.flux_version` is written, if it is.
+    fn flux_version_at(&self) -> Option<crate::diag::Loc> {
+        let delivery = self.repo.project.as_ref()?.get("delivery")?;
+        let Value::Table(t) = &delivery.node.value else { return None };
+        t.get("flux_version").map(|e| e.node.loc.clone())
     }
 
     fn start(&self, e: &EnvInput) -> EnvRun {
@@ -384,7 +401,7 @@ impl Ctx<'_> {
                 if let Some(entry) = e.overlay.as_ref().and_then(|op| op.get(&ps.name)) {
                     match &entry.node.value {
                         Value::Table(o) => {
-                            table.to_mut().merge(o);
+                            validate::overlay::merge(table.to_mut(), o, &ps.name, &mut d);
                             sources.extend(e.env.file.clone());
                         }
                         other => d.push(
@@ -411,18 +428,23 @@ impl Ctx<'_> {
             run.validation.extend(pd);
             let Some(p) = p else { continue };
             let file = self.repo.sources.path(ps.file).to_string();
-            if let Some(other) = run.seen.get(&p.name) {
+            // The name comes from `name = …` or, without one, from the file name itself.
+            let here = p.places.name.clone().unwrap_or(crate::diag::Loc { file: ps.file, span: 0..0 });
+            if let Some((other, there)) = run.seen.get(&p.name) {
                 run.validation.push(
                     Diagnostic::error(format!("two pipelines are named `{}`: {other} and {file}", p.name))
+                        .at(&here)
+                        .label(if p.places.name.is_some() { "this name" } else { "named after its file" })
+                        .note_at(there, format!("the other `{}` is", p.name))
                         .help("pipeline names must be unique: rename one file or set `name`"),
                 );
                 continue;
             }
-            run.seen.insert(p.name.clone(), file);
+            run.seen.insert(p.name.clone(), (file, here));
             models.push(p);
         }
         run.usage.extend(models.iter().map(validate::capacity::usage));
-        validate::delivery::check(self.project, &models, &mut run.summary);
+        validate::delivery::check(self.project, &models, self.flux_version_at().as_ref(), &mut run.summary);
         run.fields.extend(delivery::runtime_fields(&models));
         models
     }
@@ -447,25 +469,34 @@ impl Ctx<'_> {
         }
         let b = &bundles.built[&key];
         let who = || format!("pipeline `{}` in env `{}`", p.name, e.env.name);
+        let here = p.places.job.clone().unwrap_or_else(|| p.places.file.clone());
         match bundles.by_name.get(&b.name) {
-            Some((existing, first)) => {
+            Some((existing, first, there)) => {
                 if let Some(diff) = existing.difference(b) {
                     run.bundles.push(
                         Diagnostic::error(format!("bundle `{}` is built differently by {first} and by {}: {diff}", b.name, who()))
+                            .at(&here)
+                            .label("builds the image differently")
+                            .note_at(there, format!("{first} builds it at"))
                             .note("an image is built once and promoted through every environment, so everything it contains must agree")
                             .help(format!("give one of them its own `job.bundle` (e.g. `bundle = \"{}-{}\"`)", p.name, e.env.name)),
                     );
                 }
             }
             None => {
-                bundles.by_name.insert(b.name.clone(), (b.clone(), who()));
+                bundles.by_name.insert(b.name.clone(), (b.clone(), who(), here));
             }
         }
         match &self.project.defaults.registry {
             Some(r) => Some(b.reference(r)),
             None => {
+                let defaults = self.repo.project.as_ref().and_then(|t| t.get("defaults")).map(|e| e.key_loc.clone());
+                let project_start = self.repo.project_file.map(|file| crate::diag::Loc { file, span: 0..0 });
                 run.bundles.push(
                     Diagnostic::error(format!("`defaults.registry` is required: pipeline `{}` needs a bundle image", p.name))
+                        .at_opt(defaults.as_ref().or(project_start.as_ref()))
+                        .label("no `registry` here")
+                        .note_at(p.places.job.as_ref().unwrap_or(&p.places.file), format!("pipeline `{}` bundles its job at", p.name))
                         .help("add `registry = \"registry.example.com/team\"` under [defaults] in flinkops.toml, or set `flink.image`"),
                 );
                 None

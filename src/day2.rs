@@ -524,6 +524,16 @@ fn pipeline_job(doc: &mut DocumentMut) -> Result<Slot<'_>, String> {
 }
 
 fn overlay_job<'a>(doc: &'a mut DocumentMut, pipeline: &str) -> Result<Slot<'a>, String> {
+    // A file of comments only (an environment without overrides) keeps them as the document's
+    // trailing text, which toml_edit would print after the new table: keep them on top.
+    let mut header = None;
+    if doc.as_table().is_empty() {
+        let trailing = doc.trailing().as_str().unwrap_or_default().to_string();
+        if !trailing.trim().is_empty() {
+            doc.set_trailing("");
+            header = Some(format!("{}\n\n", trailing.trim_end()));
+        }
+    }
     let root = doc.as_table_mut();
     let position = before_first_array(root);
     if !root.contains_key("pipelines") {
@@ -538,6 +548,9 @@ fn overlay_job<'a>(doc: &'a mut DocumentMut, pipeline: &str) -> Result<Slot<'a>,
                 // The first pipeline table goes before [[patches]]; later ones follow their siblings.
                 if !p.iter().any(|(_, v)| v.is_table()) {
                     t.set_position(position);
+                }
+                if let Some(h) = header {
+                    t.decor_mut().set_prefix(h);
                 }
                 p.insert(pipeline, Item::Table(t));
             }
@@ -706,6 +719,12 @@ mod tests {
     fn an_empty_overlay_file_gets_just_the_table() {
         let out = set_all("", Owner::Overlay { pipeline: "a" }, &[("savepoint_nonce", Value::from(1))]);
         assert_eq!(out, "[pipelines.a]\njob.savepoint_nonce = 1\n");
+    }
+
+    #[test]
+    fn an_overlay_of_comments_only_keeps_them_above_the_new_table() {
+        let out = set_all("# Staging: no overrides.\n", Owner::Overlay { pipeline: "a" }, &[("savepoint_nonce", Value::from(1))]);
+        assert_eq!(out, "# Staging: no overrides.\n\n[pipelines.a]\njob.savepoint_nonce = 1\n");
     }
 
     #[test]

@@ -86,11 +86,26 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// How to fix it (`= help: …`).
     pub help: Vec<String>,
+    /// Secondary places (another file of a cross-file problem), rendered as notes that end in
+    /// `file:line:col`.
+    pub related: Vec<(Loc, String)>,
+    /// The environments the problem was found in (empty: not environment-specific). The same
+    /// problem found in several environments is reported once, naming them.
+    pub envs: Vec<String>,
 }
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), loc: None, label: String::new(), notes: vec![], help: vec![] }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            loc: None,
+            label: String::new(),
+            notes: vec![],
+            help: vec![],
+            related: vec![],
+            envs: vec![],
+        }
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
@@ -119,6 +134,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help.push(help.into());
+        self
+    }
+
+    /// A note about a second place, e.g. "first defined here" for a duplicate.
+    pub fn note_at(mut self, loc: &Loc, note: impl Into<String>) -> Self {
+        self.related.push((loc.clone(), note.into()));
         self
     }
 }
@@ -158,7 +179,56 @@ impl Diagnostics {
                 (None, None) => std::cmp::Ordering::Equal,
             }
         });
-        self.items.dedup_by(|a, b| a.message == b.message && a.loc == b.loc);
+        // One report per problem: the same message at the same place (found in several
+        // environments, or by several passes) is kept once, with every environment it was found in.
+        let mut kept: Vec<Diagnostic> = Vec::with_capacity(self.items.len());
+        let mut seen: std::collections::HashMap<(String, Option<Loc>), usize> = std::collections::HashMap::new();
+        for d in self.items.drain(..) {
+            match seen.get(&(d.message.clone(), d.loc.clone())) {
+                Some(&i) => {
+                    for e in d.envs {
+                        if !kept[i].envs.contains(&e) {
+                            kept[i].envs.push(e);
+                        }
+                    }
+                }
+                None => {
+                    seen.insert((d.message.clone(), d.loc.clone()), kept.len());
+                    kept.push(d);
+                }
+            }
+        }
+        self.items = kept;
+    }
+
+    /// Adds "affects environments: …" to every environment-specific diagnostic, when the run
+    /// has more than one environment (with one, the note would say nothing).
+    pub fn name_environments(&mut self, all: &[String]) {
+        if all.len() < 2 {
+            return;
+        }
+        for d in &mut self.items {
+            if d.envs.is_empty() {
+                continue;
+            }
+            d.envs.sort_by_key(|e| all.iter().position(|a| a == e));
+            let note = if d.envs.len() == all.len() {
+                format!("in every environment ({})", d.envs.join(", "))
+            } else {
+                format!("in environment{} {}", if d.envs.len() == 1 { "" } else { "s" }, d.envs.join(", "))
+            };
+            d.notes.push(note);
+        }
+    }
+
+    /// Marks every diagnostic as found in `env`.
+    pub fn in_env(mut self, env: &str) -> Self {
+        for d in &mut self.items {
+            if !d.envs.iter().any(|e| e == env) {
+                d.envs.push(env.to_string());
+            }
+        }
+        self
     }
 }
 
@@ -186,7 +256,15 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
                 .annotation(AnnotationKind::Primary.span(start..end).label(d.label.as_str())),
         );
     }
-    for n in &d.notes {
+    let related: Vec<String> = d
+        .related
+        .iter()
+        .map(|(loc, text)| {
+            let (line, col) = sources.line_col(loc);
+            format!("{text}: {}:{line}:{col}", sources.path(loc.file))
+        })
+        .collect();
+    for n in related.iter().chain(&d.notes) {
         group = group.element(Level::NOTE.message(n.as_str()));
     }
     for h in &d.help {

@@ -554,7 +554,8 @@ impl Layers {
         if let (Some(m), Some(over)) = (merged.as_mut(), over)
             && let Value::Table(o) = &over.node.value
         {
-            m.merge(o);
+            // The same merge as compile (tasks by name); its diagnostics were reported there.
+            crate::validate::overlay::merge(m, o, &p.name, &mut Diagnostics::default());
         }
         let env = es.and_then(|e| e.table.as_ref()).and_then(|t| get_path(t, &["env"])).and_then(|e| match &e.node.value {
             Value::Table(t) => Some(t.clone()),
@@ -729,6 +730,37 @@ fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Proven
         l.pipeline_key(&["job", "upgrade_mode"]).unwrap_or_else(|| builtin("stateless")),
     );
     row("job.state", p.job.state.clone(), l.pipeline_key(&["job", "state"]).unwrap_or_else(|| builtin("running")));
+    row("job.bounded", p.job.bounded.to_string(), l.pipeline_key(&["job", "bounded"]).unwrap_or_else(|| builtin("false")));
+    row(
+        "checkpoint_interval",
+        p.flink.checkpoint_interval.clone().unwrap_or_else(|| "none (BATCH: execution.runtime-mode BATCH)".into()),
+        l.pipeline_key(&["flink", "checkpoint_interval"]).unwrap_or_else(|| {
+            if p.job.bounded { "derived: a bounded job does not checkpoint (SPEC §13.4)".into() } else { builtin("60s") }
+        }),
+    );
+    let conf = crate::render::flinkdeployment::flink_configuration(p);
+    let incremental = p.flink.version.minor.keys.incremental;
+    if let Some(v) = conf.get(incremental).and_then(|v| v.as_str()) {
+        let origin = if p.flink.config.contains_key(incremental) {
+            l.pipeline_key(&["flink", "config", incremental]).unwrap_or_else(|| "[flink.config]".into())
+        } else {
+            "derived: rocksdb checkpoints are incremental (SPEC §13.6)".into()
+        };
+        row("incremental checkpoints", v.into(), origin);
+    }
+    let periodic_origin = l.pipeline_key(&["job", "periodic_savepoint"]).unwrap_or_else(|| match &p.job.periodic_savepoint {
+        Some(_) => "derived: standalone without HA keeps a recent savepoint (SPEC §13.6)".into(),
+        None => builtin("off"),
+    });
+    row("job.periodic_savepoint", p.job.periodic_savepoint.clone().unwrap_or_else(|| "off".into()), periodic_origin);
+    if let Some(py) = conf.get("python.executable").and_then(|v| v.as_str()) {
+        let origin = if p.flink.config.contains_key("python.executable") {
+            l.pipeline_key(&["flink", "config", "python.executable"]).unwrap_or_else(|| "[flink.config]".into())
+        } else {
+            "derived: the bundle's interpreter, where the Dockerfile installs PyFlink (SPEC §13.6)".into()
+        };
+        row("python.executable", py.into(), origin);
+    }
     match &p.flink.image {
         Some(_) => row("image", image.into(), l.pipeline_key(&["flink", "image"]).unwrap_or_default()),
         None => {
@@ -1167,9 +1199,10 @@ impl Explanation {
             vec!["state backend".into(), f.state_backend.as_str().into()],
             vec![
                 "checkpoints".into(),
-                match &f.checkpoint_dir {
-                    Some(d) => format!("every {}, {d}", f.checkpoint_interval),
-                    None => format!("every {} (no checkpoint_dir)", f.checkpoint_interval),
+                match (&f.checkpoint_interval, &f.checkpoint_dir) {
+                    (None, _) => "none: a bounded job runs in BATCH mode (execution.runtime-mode BATCH)".into(),
+                    (Some(i), Some(d)) => format!("every {i}, {d}"),
+                    (Some(i), None) => format!("every {i} (no checkpoint_dir)"),
                 },
             ],
             vec!["savepoints".into(), dir(&f.savepoint_dir)],

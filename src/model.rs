@@ -99,6 +99,29 @@ pub struct Pipeline {
     pub tasks: Vec<Task>,
     /// Keys present in the spec that the chosen mode does not use (listed by `explain`).
     pub ignored: Vec<String>,
+    /// Where the pipeline and a few of its settings were written, for problems found across
+    /// pipelines or files (duplicate names, bundle conflicts, what the GitOps tool can do).
+    pub places: Places,
+}
+
+/// Source places of a pipeline (SPEC §17: every problem about a spec value is located).
+#[derive(Debug, Clone)]
+pub struct Places {
+    /// The start of the pipeline file.
+    pub file: crate::diag::Loc,
+    /// `name = …`, when the file sets it.
+    pub name: Option<crate::diag::Loc>,
+    /// The `[job]` table (which builds the bundle image).
+    pub job: Option<crate::diag::Loc>,
+    /// `autoscaling.mode`, in whichever layer set it.
+    pub autoscaling_mode: Option<crate::diag::Loc>,
+}
+
+impl Places {
+    /// The most precise place for the pipeline as a whole: its `name`, else its file.
+    pub fn identity(&self) -> &crate::diag::Loc {
+        self.name.as_ref().unwrap_or(&self.file)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +157,8 @@ pub struct Flink {
     pub service_account: String,
     pub slots: u32,
     pub state_backend: StateBackend,
-    pub checkpoint_interval: String,
+    /// `execution.checkpointing.interval`; `None` for a bounded job, which does not checkpoint.
+    pub checkpoint_interval: Option<String>,
     pub checkpoint_dir: Option<String>,
     pub savepoint_dir: Option<String>,
     pub high_availability: bool,
@@ -194,6 +218,8 @@ impl UpgradeMode {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub kind: JobKind,
+    /// `job.bounded`: the job ends by itself (a backfill) and runs in BATCH mode (SPEC §13.4).
+    pub bounded: bool,
     pub bundle: String,
     pub parallelism: u32,
     pub upgrade_mode: UpgradeMode,
@@ -204,6 +230,7 @@ pub struct Job {
     pub savepoint_nonce: i64,
     pub redeploy_nonce: i64,
     pub restart_nonce: i64,
+    /// `kubernetes.operator.periodic.savepoint.interval`, after SPEC §13.6's default.
     pub periodic_savepoint: Option<String>,
     pub args: Vec<String>,
     pub requirements: Vec<String>,

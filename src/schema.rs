@@ -81,6 +81,7 @@ pub fn pipeline_schema() -> Value {
             })),
             "job": closed("The job and its bundle image", json!({
                 "kind": { "enum": ["python", "jar", "sql"] },
+                "bounded": { "type": "boolean", "description": "The job ends by itself (a backfill): BATCH runtime mode, stateless, no autoscaling, no checkpoint_interval (SPEC §13.4)" },
                 "bundle": { "type": "string" },
                 "parallelism": { "type": "integer", "minimum": 1 },
                 "upgrade_mode": { "enum": ["stateless", "savepoint", "last-state"] },

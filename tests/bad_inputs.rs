@@ -167,22 +167,22 @@ bad!(invalid_utf8, located: true, |r| {
 bad!(empty_pipeline_file, located: true, |r| { write(r, "pipelines/orders.toml", "") }, "`flink.version` is required", "`job.kind` is required");
 bad!(huge_number, located: true, |r| { write(r, "pipelines/orders.toml", &pipeline_with("parallelism = 2", "parallelism = 99999999999999999999")) },
     "integer does not fit in 64 bits");
-bad!(duplicate_pipeline_names, located: false, |r| {
+bad!(duplicate_pipeline_names, located: true, |r| {
     write(r, "pipelines/orders-copy.toml", &format!("name = \"orders\"\n{PIPELINE}"))
 }, "two pipelines are named `orders`");
-bad!(invalid_pipeline_name, located: false, |r| {
+bad!(invalid_pipeline_name, located: true, |r| {
     std::fs::rename(r.join("pipelines/orders.toml"), r.join("pipelines/Orders_V2.toml")).unwrap();
 }, "pipeline name \"Orders_V2\" is not a DNS-1123 label");
 bad!(unknown_project_key, located: true, |r| { write(r, "flinkops.toml", &PROJECT.replace("repo_url", "repo_ur1")) },
     "unknown key `repo_ur1` in [project]", "did you mean `repo_url`?");
-bad!(missing_registry_for_a_bundle, located: false, |r| {
+bad!(missing_registry_for_a_bundle, located: true, |r| {
     write(r, "flinkops.toml", &PROJECT.replace("registry = \"registry.example.com/shop\"", ""))
 }, "`defaults.registry` is required");
-bad!(reserved_environment_name, located: false, |r| { write(r, "overlays/images/overlay.toml", "") }, "environment name `images` is reserved");
-bad!(capacity_exceeded, located: false, |r| {
+bad!(reserved_environment_name, located: true, |r| { write(r, "overlays/images/overlay.toml", "") }, "environment name `images` is reserved");
+bad!(capacity_exceeded, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}\n[cluster]\ncpu = 0.5\nmemory = \"2Gi\"\n"))
 }, "environment `base` needs up to", "biggest consumers: orders");
-bad!(bundles_disagree, located: false, |r| {
+bad!(bundles_disagree, located: true, |r| {
     write(r, "pipelines/returns.toml", &pipeline_with("redis==5.2.1", "redis==5.0.0").replace("parallelism = 2", "parallelism = 2\nbundle = \"orders\""))
 }, "bundle `orders` is built differently", "job.requirements");
 bad!(unknown_timezone, located: true, |r| {
@@ -268,7 +268,7 @@ bad!(entry_outside_pipeline_bounds, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled_hpa\"\nmax_replicas = 5\npreset = \"workday_peak\"\n"));
 }, "schedule entry \"workday-morning-scale-up\" (3–10) lies outside the pipeline's bounds 1–5");
-bad!(flux_before_2_9_cannot_ignore_replicas, located: false, |r| {
+bad!(flux_before_2_9_cannot_ignore_replicas, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}\n[delivery]\ntool = \"flux\"\nflux_version = \"2.8\"\n"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"hpa\"\n"));
 }, "needs Flux 2.9 or newer", "disabled, reactive, operator");
@@ -276,3 +276,51 @@ bad!(preset_and_entries_together, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\npreset = \"24x7_peak\"\n[[autoscaling.schedule]]\nname = \"x\"\ncron = \"0 9 * * *\"\nmin_replicas = 2\n"));
 }, "`preset` and `[[autoscaling.schedule]]` cannot be combined");
+
+// SPEC §13.4: a bounded job runs once, in BATCH mode; what only a streaming job can use is an error.
+bad!(bounded_job_with_a_checkpoint_interval, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{}\nbounded = true\n", pipeline_with("slots = 2", "slots = 2\ncheckpoint_interval = \"30s\"")));
+}, "a bounded job cannot have a `checkpoint_interval`", "pipelines/orders.toml:6:23");
+bad!(bounded_job_with_savepoint_upgrade_mode, located: true, |r| {
+    write(r, "pipelines/orders.toml", &pipeline_with(
+        "slots = 2",
+        "slots = 2\ncheckpoint_dir = \"s3://b/c\"\nsavepoint_dir = \"s3://b/s\"",
+    ).replace("parallelism = 2", "parallelism = 2\nbounded = true\nupgrade_mode = \"savepoint\""));
+}, "a bounded job cannot use `upgrade_mode = \"savepoint\"`", "pipelines/orders.toml:14:16");
+bad!(bounded_job_with_autoscaling, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{}\n[autoscaling]\nmode = \"reactive\"\n", pipeline_with("parallelism = 2", "parallelism = 2\nbounded = true")));
+}, "a bounded job cannot autoscale (autoscaling mode `reactive`)", "pipelines/orders.toml:15:8");
+// SPEC §13.5: an overlay's task table must name a task of the pipeline.
+bad!(overlay_names_an_unknown_task, located: true, |r| {
+    write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[[tasks]]\nname = \"enrich\"\n[tasks.params]\ntopic = \"orders\"\n"));
+    write(r, "overlays/dev/overlay.toml", "[pipelines.orders.tasks.enrihc.params]\ntopic = \"orders-dev\"\n");
+}, "pipeline `orders` has no task `enrihc`", "did you mean `enrich`?", "overlays/dev/overlay.toml:1:");
+
+// SPEC §17: user-facing rules added after first use.
+bad!(scheduled_entry_replicas_outside_the_bounds_points_at_the_entry, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!(
+        "{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\nmin_replicas = 1\nmax_replicas = 4\n\
+         [[autoscaling.schedule]]\nname = \"peak\"\ncron = \"0 9 * * 1-5\"\nreplicas = 6\n\
+         [[autoscaling.schedule]]\nname = \"night\"\ncron = \"0 20 * * 1-5\"\nreplicas = 1\n"
+    ));
+}, "schedule entry \"peak\" (replicas 6) lies outside the pipeline's bounds 1–4", "pipelines/orders.toml:20:12",
+   "the pipeline's bounds, the hard cap, are set at: pipelines/orders.toml:15:16");
+bad!(two_entries_firing_at_the_same_minute, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}"));
+    write(r, "pipelines/orders.toml", &format!(
+        "{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\nmin_replicas = 1\nmax_replicas = 4\n\
+         [[autoscaling.schedule]]\nname = \"weekdays\"\ncron = \"30 8 * * 1-5\"\nreplicas = 3\n\
+         [[autoscaling.schedule]]\nname = \"monday\"\ncron = \"30 8 * * 1\"\nreplicas = 4\n"
+    ));
+}, "schedule entries \"weekdays\" and \"monday\" fire at the same minute", "pipelines/orders.toml:23:8",
+   "\"weekdays\" is written at: pipelines/orders.toml:19:8", "Mon 2026-01-05 08:30");
+bad!(misnamed_overlay_file_is_not_ignored, located: true, |r| {
+    write(r, "overlays/staging/overlays.toml", "[env]\nnamespace = \"shop-staging\"\n");
+}, "`overlays/staging/overlays.toml` would be ignored", "overlays/staging/overlays.toml:1:1", "rename it to overlays/staging/overlay.toml");
+bad!(pipeline_in_a_subfolder_is_not_ignored, located: true, |r| {
+    write(r, "pipelines/team-a/clicks.toml", PIPELINE);
+}, "`pipelines/team-a/clicks.toml` would be ignored", "pipelines/team-a/clicks.toml:1:1");
+bad!(environment_folder_without_overlay_toml, located: false, |r| {
+    write(r, "overlays/staging/patches/hpa.yaml", "[]\n");
+}, "environment folder `overlays/staging` has no overlay.toml");

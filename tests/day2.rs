@@ -238,14 +238,18 @@ fn savepoint_with_env_adds_a_dotted_key_to_the_existing_overlay_table() {
 }
 
 #[test]
-fn savepoint_with_env_creates_a_missing_overlay_file() {
+fn savepoint_with_env_fills_an_overlay_file_without_settings() {
     let dir = shop();
     let root = dir.path();
-    assert!(!root.join("overlays/staging/overlay.toml").exists());
+    // Every environment folder has an overlay.toml (SPEC §17); staging's holds only a comment.
+    assert_eq!(read(root, "overlays/staging/overlay.toml"), "# Staging: the defaults of flinkops.toml, no overrides.\n");
     let out_before = out_tree(root);
     let stdout = ok(root, &["savepoint", "orders", "--env", "staging"]);
-    assert_eq!(read(root, "overlays/staging/overlay.toml"), "[pipelines.orders]\njob.savepoint_nonce = 3\n");
-    assert!(stdout.starts_with("--- /dev/null\n+++ b/overlays/staging/overlay.toml\n"), "{stdout}");
+    assert_eq!(
+        read(root, "overlays/staging/overlay.toml"),
+        "# Staging: the defaults of flinkops.toml, no overrides.\n\n[pipelines.orders]\njob.savepoint_nonce = 3\n"
+    );
+    assert!(stdout.starts_with("--- a/overlays/staging/overlay.toml\n+++ b/overlays/staging/overlay.toml\n"), "{stdout}");
     assert_eq!(
         out_changes(&out_before, &out_tree(root)),
         expect(&[(&format!("staging/{FD}"), &["/spec/job/savepointTriggerNonce: 2 -> 3"])])

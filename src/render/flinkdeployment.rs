@@ -8,12 +8,25 @@ use serde_json::{Map, Value, json};
 
 use super::tasks::{FILE_NAME, MOUNT_DIR, configmap_name, sha256_hex};
 use super::{Resource, metadata, object, pipeline_labels};
-use crate::model::{ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, UpgradeMode};
+use crate::bundle::{JOB_DIR, PYTHON};
+use crate::model::{
+    ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, StateBackend, UpgradeMode,
+};
 use crate::validate::pipeline::format_number;
 use crate::versions::Operator;
 
-/// Where bundled job files live inside the image.
-pub const USRLIB: &str = "/opt/flink/usrlib";
+/// Marks a bounded job's FlinkDeployment (SPEC §13.4).
+pub const BOUNDED_ANNOTATION: &str = "flinkops.dev/bounded";
+/// Argo CD's sync option that makes pruning wait for a person (SPEC §13.3).
+pub const PRUNE_OPTION: (&str, &str) = ("argocd.argoproj.io/sync-options", "Prune=confirm");
+
+/// Whether removing the pipeline from git must be confirmed in Argo CD before its objects are
+/// pruned: a stateful job (its FlinkDeployment takes a final savepoint on deletion) and, so that
+/// the job keeps its mounted configuration while it waits, its tasks ConfigMap (SPEC §13.3).
+pub fn prune_needs_confirmation(project: &Project, p: &Pipeline) -> bool {
+    project.delivery.tool == DeliveryTool::ArgoCd && matches!(p.job.upgrade_mode, UpgradeMode::Savepoint | UpgradeMode::LastState)
+}
+
 const MAIN_CONTAINER: &str = "flink-main-container";
 const TASKS_VOLUME: &str = "flinkops-tasks";
 
@@ -21,11 +34,30 @@ const TASKS_VOLUME: &str = "flinkops-tasks";
 pub fn flink_configuration(p: &Pipeline) -> Map<String, Value> {
     let f = &p.flink;
     let keys = &f.version.minor.keys;
-    let mut c: Vec<(String, String)> = vec![
-        ("taskmanager.numberOfTaskSlots".into(), f.slots.to_string()),
-        ("state.backend.type".into(), f.state_backend.as_str().into()),
-        ("execution.checkpointing.interval".into(), f.checkpoint_interval.clone()),
-    ];
+    let mut c: Vec<(String, String)> =
+        vec![("taskmanager.numberOfTaskSlots".into(), f.slots.to_string()), ("state.backend.type".into(), f.state_backend.as_str().into())];
+    if p.job.bounded {
+        // A bounded job (SPEC §13.4) runs in BATCH mode, which does not checkpoint: it recovers by
+        // re-running failed regions, and the operator re-runs the whole job on any spec change.
+        c.push(("execution.runtime-mode".into(), "BATCH".into()));
+    }
+    if let Some(i) = &f.checkpoint_interval {
+        c.push(("execution.checkpointing.interval".into(), i.clone()));
+    }
+    if !p.job.bounded && f.state_backend == StateBackend::Rocksdb && !f.config.contains_key(keys.incremental) {
+        // Full RocksDB checkpoints copy the whole state every interval; incremental ones upload
+        // only new SST files (SPEC §13.6). A user's own setting wins.
+        c.push((keys.incremental.into(), "true".into()));
+    }
+    if matches!(p.job.kind, JobKind::Python { .. } | JobKind::Sql { .. }) && f.image.is_none() {
+        // The interpreter the bundle's Dockerfile installs PyFlink into, not whatever `python` is
+        // first on PATH (SPEC §13.6). With an explicit `flink.image` flinkops cannot know it.
+        for key in ["python.client.executable", "python.executable"] {
+            if !f.config.contains_key(key) {
+                c.push((key.into(), PYTHON.into()));
+            }
+        }
+    }
     if let Some(d) = &f.checkpoint_dir {
         c.push((keys.checkpoint_dir.into(), d.clone()));
     }
@@ -80,15 +112,15 @@ fn job_spec(p: &Pipeline) -> Value {
             m.insert("entryClass".into(), json!("org.apache.flink.client.python.PythonDriver"));
             let mut args = vec![
                 "-py".to_string(),
-                format!("{USRLIB}/{script}"),
+                format!("{JOB_DIR}/{script}"),
                 "-pyfs".to_string(),
-                if folder.is_empty() { USRLIB.to_string() } else { format!("{USRLIB}/{folder}") },
+                if folder.is_empty() { JOB_DIR.to_string() } else { format!("{JOB_DIR}/{folder}") },
             ];
             args.extend(j.args.iter().cloned());
             m.insert("args".into(), json!(args));
         }
         JobKind::Jar { jar, entry_class } => {
-            m.insert("jarURI".into(), json!(format!("local://{USRLIB}/{jar}")));
+            m.insert("jarURI".into(), json!(format!("local://{JOB_DIR}/{jar}")));
             m.insert("entryClass".into(), json!(entry_class));
             if !j.args.is_empty() {
                 m.insert("args".into(), json!(j.args));
@@ -98,7 +130,7 @@ fn job_spec(p: &Pipeline) -> Value {
             m.insert("jarURI".into(), json!(p.flink.version.python_jar_uri()));
             m.insert("entryClass".into(), json!("org.apache.flink.client.python.PythonDriver"));
             let mut args =
-                vec!["-py".to_string(), crate::bundle::SQL_RUNNER_IN_IMAGE.to_string(), "--sql".to_string(), format!("{USRLIB}/{sql}")];
+                vec!["-py".to_string(), crate::bundle::SQL_RUNNER_IN_IMAGE.to_string(), "--sql".to_string(), format!("{JOB_DIR}/{sql}")];
             args.extend(j.args.iter().cloned());
             m.insert("args".into(), json!(args));
         }
@@ -215,9 +247,13 @@ fn pod_template(p: &Pipeline, tasks_json: Option<&str>) -> Option<Value> {
 
 pub fn render(project: &Project, p: &Pipeline, image: &str, tasks_json: Option<&str>) -> Resource {
     let mut annotations = Map::new();
-    if project.delivery.tool == DeliveryTool::ArgoCd && matches!(p.job.upgrade_mode, UpgradeMode::Savepoint | UpgradeMode::LastState) {
-        // Removing a stateful pipeline from git must be confirmed by a person.
-        annotations.insert("argocd.argoproj.io/sync-options".into(), json!("Prune=confirm"));
+    if prune_needs_confirmation(project, p) {
+        annotations.insert(PRUNE_OPTION.0.into(), json!(PRUNE_OPTION.1));
+    }
+    if p.job.bounded {
+        // Read by `diff`: any spec change of a finished bounded job makes the operator run it
+        // again (SPEC §13.4, §15 `rerun`).
+        annotations.insert(BOUNDED_ANNOTATION.into(), json!("true"));
     }
     let (res_key, jm_res) = resources(project.operator, &p.resources.jobmanager);
     let (_, tm_res) = resources(project.operator, &p.resources.taskmanager);

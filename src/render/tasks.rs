@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::flinkdeployment::{PRUNE_OPTION, prune_needs_confirmation};
 use super::{Resource, metadata, pipeline_labels};
 use crate::model::{Pipeline, Project, Task};
 
@@ -53,10 +54,16 @@ pub fn configmap_name(p: &Pipeline) -> String {
 
 pub fn configmap(project: &Project, p: &Pipeline, tasks_json: &str) -> Resource {
     let name = configmap_name(p);
+    let mut annotations = Map::new();
+    if prune_needs_confirmation(project, p) {
+        // Same as the FlinkDeployment: a removed pipeline must not lose its mounted tasks.json
+        // while its FlinkDeployment still waits for confirmation (SPEC §13.3).
+        annotations.insert(PRUNE_OPTION.0.into(), json!(PRUNE_OPTION.1));
+    }
     let body = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(&name, Some(&p.namespace), pipeline_labels(project, p), Map::new()),
+        "metadata": metadata(&name, Some(&p.namespace), pipeline_labels(project, p), annotations),
         "data": { FILE_NAME: tasks_json },
     });
     Resource::for_pipeline(p, body)

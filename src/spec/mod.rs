@@ -117,6 +117,20 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
             return;
         }
     };
+    // SPEC §17: a pipeline in a subfolder would be silently dropped; say so instead.
+    let mut folders: Vec<&String> = names.iter().filter(|n| !n.starts_with('.') && dir.join(n.as_str()).is_dir()).collect();
+    folders.sort();
+    for f in folders {
+        for rel in toml_files_under(&repo.root, &format!("pipelines/{f}")) {
+            ignored_file(
+                repo,
+                &rel,
+                "flinkops reads only the files directly in pipelines/",
+                format!("move it to pipelines/ (e.g. pipelines/{f}-{}), or to templates/ if other pipelines `extends` it", file_name(&rel)),
+                diags,
+            );
+        }
+    }
     names.retain(|n| n.ends_with(".toml") && dir.join(n).is_file());
     names.sort();
     // Read and parse on both cores; register, resolve `extends` and report in file order.
@@ -251,8 +265,15 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
     for name in names {
         let rel = format!("overlays/{name}/overlay.toml");
         if RESERVED_ENV_NAMES.contains(&name.as_str()) {
+            // Located at its overlay.toml when there is one (the folder itself has no place).
+            let at = repo.root.join(&rel).is_file().then(|| {
+                let text = std::fs::read(repo.root.join(&rel)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                Loc { file: repo.sources.add(&rel, text), span: 0..0 }
+            });
             diags.push(
                 Diagnostic::error(format!("environment name `{name}` is reserved"))
+                    .at_opt(at.as_ref())
+                    .label("this environment's folder name")
                     .note(format!("out/{name}/ already holds flinkops output ({})", RESERVED_ENV_NAMES.join(", ")))
                     .help(format!("rename overlays/{name}/ to another name, e.g. `{name}-env`")),
             );
@@ -265,7 +286,27 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
             );
             continue;
         }
-        let (file, table) = if repo.root.join(&rel).is_file() {
+        let has_overlay = repo.root.join(&rel).is_file();
+        // SPEC §17: any other TOML file in the environment's folder would be silently ignored
+        // (a misnamed `overlays.toml` would even make an environment without its settings).
+        let others: Vec<String> = toml_files_under(&repo.root, &format!("overlays/{name}")).into_iter().filter(|r| *r != rel).collect();
+        for other in &others {
+            let help = if has_overlay {
+                format!("merge its settings into {rel} and delete it (patch files are JSON or YAML)")
+            } else {
+                format!("rename it to {rel}")
+            };
+            ignored_file(repo, other, "an environment's settings are read only from its overlay.toml", help, diags);
+        }
+        // A misnamed overlay was reported above, with the fix.
+        if !has_overlay && others.is_empty() {
+            diags.push(
+                Diagnostic::error(format!("environment folder `overlays/{name}` has no overlay.toml"))
+                    .note("every folder under overlays/ is an environment; without overlay.toml its namespace and settings would silently be the defaults")
+                    .help(format!("create {rel} (an empty file is enough for an environment without overrides), or remove the folder")),
+            );
+        }
+        let (file, table) = if has_overlay {
             match read_toml(&mut repo.sources, &repo.root, &rel, None, diags) {
                 Some((id, t)) => (Some(id), t),
                 None => (None, None),
@@ -275,6 +316,40 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         };
         repo.envs.push(EnvSource { name, file, table, loc: None });
     }
+}
+
+/// The `.toml` files under `rel` (recursively, hidden entries skipped), repository-relative and sorted.
+fn toml_files_under(root: &Path, rel: &str) -> Vec<String> {
+    let mut out: Vec<String> = walkdir::WalkDir::new(root.join(rel))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml"))
+        .filter_map(|e| {
+            let p = e.path().strip_prefix(root).ok()?;
+            Some(p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn file_name(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
+}
+
+/// Reports a file flinkops would otherwise ignore, located at the file itself (SPEC §17).
+fn ignored_file(repo: &mut Repo, rel: &str, why: &str, help: String, diags: &mut Diagnostics) {
+    let text = std::fs::read(repo.root.join(rel)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let id = repo.sources.add(rel, text);
+    diags.push(
+        Diagnostic::error(format!("`{rel}` would be ignored"))
+            .at(&Loc { file: id, span: 0..0 })
+            .label("flinkops never reads this file")
+            .note(why.to_string())
+            .help(help),
+    );
 }
 
 fn list_dir(dir: &Path) -> std::io::Result<Vec<String>> {

@@ -3,7 +3,7 @@
 //! In: the env's pipelines' maximum usage and the budget. Out: an error when the worst case — every JobManager plus
 //! every pipeline at its maximum TaskManager count — does not fit, naming the biggest consumers.
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::model::{Env, Pipeline, Project, ScalingMode};
 use crate::validate::pipeline::format_number;
 
@@ -33,8 +33,9 @@ pub fn usage(p: &Pipeline) -> Usage {
     }
 }
 
-/// Checks the env's whole usage (one [`Usage`] per pipeline) against its budget.
-pub fn check(project: &Project, env: &Env, usage: Vec<Usage>, d: &mut Diagnostics) {
+/// Checks the env's whole usage (one [`Usage`] per pipeline) against its budget. `budget_at`:
+/// where the budget in force is written (the overlay's `[cluster]`, else flinkops.toml's).
+pub fn check(project: &Project, env: &Env, usage: Vec<Usage>, budget_at: Option<&Loc>, d: &mut Diagnostics) {
     let Some(cap) = env.cluster.or(project.cluster) else { return };
     let mut usage: Vec<(String, f64, u64)> = usage.into_iter().map(|u| (u.name, u.cpu, u.memory)).collect();
     let cpu: f64 = usage.iter().map(|u| u.1).sum();
@@ -55,6 +56,8 @@ pub fn check(project: &Project, env: &Env, usage: Vec<Usage>, d: &mut Diagnostic
             format_number(cap.cpu),
             gib(cap.memory.0)
         ))
+        .at_opt(budget_at)
+        .label("the budget")
         .note("counted: every JobManager plus every pipeline's maximum TaskManagers × their resources")
         .note(format!("biggest consumers: {}", top.join(", ")))
         .help("lower max_replicas or profiles of the biggest consumers, or raise the [cluster] budget"),

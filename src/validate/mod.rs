@@ -9,6 +9,7 @@ pub mod flinkconf;
 pub mod image;
 pub mod memory;
 pub mod names;
+pub mod overlay;
 pub mod pipeline;
 pub mod project;
 pub mod read;

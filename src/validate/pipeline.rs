@@ -41,6 +41,7 @@ pub const FLINK_KEYS: &[&str] = &[
 ];
 pub const JOB_KEYS: &[&str] = &[
     "kind",
+    "bounded",
     "bundle",
     "parallelism",
     "upgrade_mode",
@@ -60,6 +61,9 @@ pub const JOB_KEYS: &[&str] = &[
     "connectors",
     "exclude",
 ];
+/// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
+/// (SPEC §13.6).
+pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
 pub const RESOURCES_KEYS: &[&str] = &["profile", "jobmanager", "taskmanager"];
 pub const CONTAINER_KEYS: &[&str] = &["cpu", "memory"];
 pub const AUTOSCALING_KEYS: &[&str] = &[
@@ -226,11 +230,11 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
 
     let name = match opt_str(t, "name", "the pipeline", d) {
         Some(n) => {
-            check_name(&n.value, Some(&n.loc), d);
+            check_name(&n.value, Some(&n.loc), None, d);
             n.value
         }
         None => {
-            check_name(cx.stem, None, d);
+            check_name(cx.stem, None, Some(&Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start }), d);
             cx.stem.to_string()
         }
     };
@@ -256,6 +260,8 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
 
     let version = flink_version(flink_t, cx.project.operator, d);
     let minor = version.map(|v| v.minor);
+    let bounded = opt_bool(job_t, "bounded", "[job]", d);
+    let is_bounded = bounded.as_ref().is_some_and(|b| b.value);
 
     // --- autoscaling mode first: it decides the deployment mode.
     let (mode, hpa_alias) = match opt_choice(auto_t, "mode", "[autoscaling]", MODES, d) {
@@ -335,8 +341,19 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         _ => StateBackend::Rocksdb,
     };
     let checkpoint_interval = match opt_str(flink_t, "checkpoint_interval", "[flink]", d) {
-        None => "60s".to_string(),
-        Some(s) => match flinkconf::parse_duration(&s.value) {
+        None if is_bounded => None,
+        None => Some("60s".to_string()),
+        Some(s) if is_bounded => {
+            d.push(
+                Diagnostic::error("a bounded job cannot have a `checkpoint_interval`")
+                    .at(&s.loc)
+                    .label("BATCH jobs do not checkpoint")
+                    .note("`job.bounded = true` makes it a BATCH job")
+                    .help("remove `checkpoint_interval` (a bounded job recovers by re-running failed tasks), or drop `bounded`"),
+            );
+            None
+        }
+        Some(s) => Some(match flinkconf::parse_duration(&s.value) {
             Ok(0) => {
                 d.push(
                     Diagnostic::error("`checkpoint_interval` must be positive")
@@ -351,7 +368,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
                 d.push(Diagnostic::error(format!("`checkpoint_interval`: {e}")).at(&s.loc).label("not a duration"));
                 s.value
             }
-        },
+        }),
     };
     let subst = |s: &str| s.replace("{env}", &cx.env.name).replace("{name}", &name).replace("{namespace}", &namespace);
     let uri = |key: &str, d: &mut Diagnostics| -> Option<String> {
@@ -406,7 +423,20 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
     let mut env = flink_env(flink_t, d);
 
     // --- [job]
-    let job = job(job_t, &name, version, &savepoint_dir, explicit_image.is_some(), cx, d);
+    let state = StateContext {
+        savepoint_dir: &savepoint_dir,
+        standalone_without_ha: deploy_mode == DeploymentMode::Standalone && !high_availability,
+    };
+    let job = job(job_t, &name, version, &state, explicit_image.is_some(), cx, d);
+    if is_bounded && mode != ScalingMode::Disabled {
+        let at = auto_t.get("mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| auto_t.loc.clone());
+        d.push(
+            Diagnostic::error(format!("a bounded job cannot autoscale (autoscaling mode `{}`)", mode.as_str()))
+                .at(&at)
+                .label("a bounded job runs once at a fixed size")
+                .help("set `autoscaling.mode = \"disabled\"` for this pipeline (in an overlay: `[pipelines.<name>] autoscaling.mode = \"disabled\"`)"),
+        );
+    }
 
     // --- [resources]
     let resources = resources(res_t, d);
@@ -564,6 +594,12 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         autoscaling,
         tasks,
         ignored,
+        places: Places {
+            file: Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start },
+            name: t.get("name").map(|e| e.node.loc.clone()),
+            job: t.get("job").map(|e| e.key_loc.clone()),
+            autoscaling_mode: auto_t.get("mode").map(|e| e.node.loc.clone()),
+        },
     })
 }
 
@@ -584,13 +620,14 @@ pub fn is_uri(s: &str) -> bool {
     }
 }
 
-fn check_name(name: &str, loc: Option<&Loc>, d: &mut Diagnostics) {
+/// `loc`: the `name = …` value; `file`: the start of the file whose stem is the name.
+fn check_name(name: &str, loc: Option<&Loc>, file: Option<&Loc>, d: &mut Diagnostics) {
     if is_dns1123_label(name) && name.len() <= 45 {
         return;
     }
     let mut diag = Diagnostic::error(format!("pipeline name {name:?} is not a DNS-1123 label of at most 45 characters"))
-        .at_opt(loc)
-        .label("invalid pipeline name")
+        .at_opt(loc.or(file))
+        .label(if loc.is_some() { "invalid pipeline name" } else { "the file name is the pipeline name" })
         .note("the name prefixes every object name (e.g. `<name>-scaler`, CronJob `<name>-<entry>`), so it must stay short");
     if loc.is_none() {
         diag = diag.help("rename the file, or set `name = \"...\"` in it: lower-case letters, digits and `-`");
@@ -901,11 +938,18 @@ fn nonce(t: &Table, key: &str, d: &mut Diagnostics) -> i64 {
     opt_int_in(t, key, "[job]", 0, i64::MAX, d).map_or(0, |v| v.value)
 }
 
+/// What the job section needs to know about the pipeline's state storage.
+struct StateContext<'a> {
+    savepoint_dir: &'a Option<String>,
+    /// Standalone without HA: a JobManager restart loses the job's state (SPEC §13.6).
+    standalone_without_ha: bool,
+}
+
 fn job(
     t: &Table,
     name: &str,
     version: Option<FlinkVersion>,
-    savepoint_dir: &Option<String>,
+    state_cx: &StateContext<'_>,
     in_image: bool,
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
@@ -955,11 +999,23 @@ fn job(
         None => name.to_string(),
     };
     let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
-    let upgrade_mode = match opt_choice(t, "upgrade_mode", "[job]", &["stateless", "savepoint", "last-state"], d).map(|s| s.value) {
-        Some(s) if s == "savepoint" => UpgradeMode::Savepoint,
-        Some(s) if s == "last-state" => UpgradeMode::LastState,
+    let savepoint_dir = state_cx.savepoint_dir;
+    let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
+    let um = opt_choice(t, "upgrade_mode", "[job]", &["stateless", "savepoint", "last-state"], d);
+    let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
+        Some("savepoint") => UpgradeMode::Savepoint,
+        Some("last-state") => UpgradeMode::LastState,
         _ => UpgradeMode::Stateless,
     };
+    if bounded && let Some(um) = um.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
+        d.push(
+            Diagnostic::error(format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
+                .at(&um.loc)
+                .label("a finished BATCH job has no state to carry over")
+                .note("the operator runs a bounded job again from the start whenever its spec changes")
+                .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
+        );
+    }
     let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
@@ -996,6 +1052,15 @@ fn job(
     if let Some(p) = &periodic {
         if let Err(e) = flinkconf::parse_duration(&p.value) {
             d.push(Diagnostic::error(format!("`periodic_savepoint`: {e}")).at(&p.loc).label("not a duration"));
+        } else if bounded && p.value.trim() != "0" {
+            d.push(
+                Diagnostic::error("a bounded job cannot take periodic savepoints")
+                    .at(&p.loc)
+                    .label("BATCH jobs do not savepoint")
+                    .help("remove `periodic_savepoint`, or drop `bounded`"),
+            );
+        } else if p.value.trim() == "0" {
+            // "0" turns the periodic savepoint off, also the default of SPEC §13.6.
         } else if savepoint_dir.is_none() {
             d.push(
                 Diagnostic::error("`periodic_savepoint` needs `flink.savepoint_dir`")
@@ -1085,6 +1150,7 @@ fn job(
     }
     Some(Job {
         kind: kind?,
+        bounded,
         bundle,
         parallelism,
         upgrade_mode,
@@ -1094,7 +1160,14 @@ fn job(
         savepoint_nonce,
         redeploy_nonce,
         restart_nonce,
-        periodic_savepoint: periodic.map(|p| p.value),
+        periodic_savepoint: match periodic {
+            Some(p) if p.value.trim() == "0" => None,
+            Some(p) => Some(p.value),
+            // A standalone deployment without HA loses its state when the JobManager pod restarts:
+            // keep a recent savepoint to `restore` from (SPEC §13.6).
+            None if state_cx.standalone_without_ha && savepoint_dir.is_some() && !bounded => Some(PERIODIC_SAVEPOINT_DEFAULT.to_string()),
+            None => None,
+        },
         args,
         requirements,
         connectors,
@@ -1191,6 +1264,7 @@ fn autoscaling(
 
     // Schedule entries: a preset or explicit entries, not both.
     let mut schedule = vec![];
+    let mut numbers: Vec<EntryNumbers> = vec![];
     let preset = opt_str(t, "preset", section, d);
     let explicit = t.get("schedule");
     if uses_schedule {
@@ -1205,6 +1279,7 @@ fn autoscaling(
         if let Some(p) = &preset {
             if PRESETS.contains(&p.value.as_str()) {
                 schedule = preset_entries(&p.value).into_iter().map(|e| (e, p.loc.clone(), None)).collect();
+                numbers = vec![EntryNumbers::preset(&p.loc); schedule.len()];
             } else {
                 let mut diag = Diagnostic::error(format!("unknown preset {:?}", p.value))
                     .at(&p.loc)
@@ -1220,7 +1295,7 @@ fn autoscaling(
                     d.push(Diagnostic::error("each [[autoscaling.schedule]] entry must be a table").at(&n.loc).label("not a table"));
                     continue;
                 };
-                if let Some(entry) = schedule_entry(e, d) {
+                if let Some((entry, at)) = schedule_entry(e, mode, d) {
                     if schedule.iter().any(|x: &super::schedule::Located| x.0.name == entry.0.name) {
                         d.push(
                             Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name))
@@ -1229,6 +1304,7 @@ fn autoscaling(
                         );
                     }
                     schedule.push(entry);
+                    numbers.push(at);
                 }
             }
             if items.is_empty() {
@@ -1271,17 +1347,38 @@ fn autoscaling(
         );
     }
     if uses_bounds {
-        for (e, _, _) in &schedule {
-            if e.min_replicas < min_replicas || e.max_replicas > max_replicas || e.replicas < min_replicas || e.replicas > max_replicas {
-                d.push(
-                    Diagnostic::error(format!(
-                        "schedule entry {:?} ({}–{}) lies outside the pipeline's bounds {}–{}",
-                        e.name, e.min_replicas, e.max_replicas, min_replicas, max_replicas
-                    ))
-                    .at(min_v.as_ref().or(max_v.as_ref()).map_or(&t.loc, |v| &v.loc))
-                    .label("the pipeline bounds are the hard cap")
-                    .help("widen autoscaling.min_replicas/max_replicas, or narrow the entry"),
-                );
+        let bounds_at = min_v.as_ref().or(max_v.as_ref()).map(|v| v.loc.clone());
+        for ((e, _, _), at) in schedule.iter().zip(&numbers) {
+            let outside = |n: u32| n < min_replicas || n > max_replicas;
+            // Quote the numbers the entry itself wrote, and point at the first one out of bounds.
+            let replicas_only = mode == ScalingMode::Scheduled && at.min.is_none() && at.replicas.is_some();
+            let (what, loc) = if replicas_only {
+                (format!("replicas {}", e.replicas), at.replicas.as_ref())
+            } else if outside(e.min_replicas) || outside(e.max_replicas) {
+                let loc = if outside(e.min_replicas) { at.min.as_ref() } else { at.max.as_ref() };
+                (format!("{}–{}", e.min_replicas, e.max_replicas), loc)
+            } else {
+                (format!("replicas {}", e.replicas), at.replicas.as_ref())
+            };
+            if outside(e.min_replicas) || outside(e.max_replicas) || (mode == ScalingMode::Scheduled && outside(e.replicas)) {
+                let mut diag = Diagnostic::error(format!(
+                    "schedule entry {:?} ({what}) lies outside the pipeline's bounds {min_replicas}–{max_replicas}",
+                    e.name
+                ))
+                .at(loc.unwrap_or(&at.table))
+                .label("outside the pipeline's bounds");
+                diag = match &bounds_at {
+                    Some(place) => diag.note_at(place, "the pipeline's bounds, the hard cap, are set at"),
+                    None => {
+                        diag.note(format!("the pipeline's bounds {min_replicas}–{max_replicas} come from the profile and are the hard cap"))
+                    }
+                };
+                let from_preset = at.min.is_none() && at.max.is_none() && at.replicas.is_none();
+                d.push(diag.help(if from_preset {
+                    "widen autoscaling.min_replicas/max_replicas, or replace the preset by [[autoscaling.schedule]] entries within them"
+                } else {
+                    "narrow the entry, or widen autoscaling.min_replicas/max_replicas"
+                }));
             }
         }
     }
@@ -1312,6 +1409,7 @@ fn autoscaling(
         cx.cache,
         d,
     );
+    same_minute_entries(&schedule, cx.project.valid_from, d);
     let schedule: Vec<ScheduleEntry> = schedule.into_iter().map(|e| e.0).collect();
 
     let mut operator_config = vec![];
@@ -1369,7 +1467,66 @@ pub fn format_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
-fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Located> {
+/// SPEC §17: two entries of one pipeline that fire at the same local minute are an error: their
+/// CronJobs would race, and which bounds win would depend on which pod finishes last.
+fn same_minute_entries(schedule: &[super::schedule::Located], from: chrono::NaiveDate, d: &mut Diagnostics) {
+    for (i, (b, b_loc, _)) in schedule.iter().enumerate() {
+        for (a, a_loc, _) in &schedule[..i] {
+            let (Some(ca), Some(cb)) = (&a.parsed, &b.parsed) else { continue };
+            if let Some(t) = first_common_minute(ca, cb, from) {
+                d.push(
+                    Diagnostic::error(format!("schedule entries {:?} and {:?} fire at the same minute", a.name, b.name))
+                        .at(b_loc)
+                        .label(format!("also fires at {} (local time)", t.format("%a %Y-%m-%d %H:%M")))
+                        .note_at(a_loc, format!("{:?} is written at", a.name))
+                        .note("their CronJobs would race: the bounds that win would depend on which finishes last")
+                        .help("move one entry by a minute, or merge the two into one entry"),
+                );
+            }
+        }
+    }
+}
+
+/// The first local minute, on or after `from`, at which both crons fire. The Gregorian calendar
+/// repeats every 28 years between 1901 and 2099 (weekday, day of month, month and leap years
+/// together), so 28 years from `from` cover every date pattern of the horizon (which ends on
+/// 2100-01-01).
+fn first_common_minute(a: &crate::schedule::Cron, b: &crate::schedule::Cron, from: chrono::NaiveDate) -> Option<chrono::NaiveDateTime> {
+    use chrono::Datelike;
+    let minutes = a.minute_bits() & b.minute_bits();
+    let hours = a.hour_bits() & b.hour_bits();
+    if minutes == 0 || hours == 0 {
+        return None;
+    }
+    let end = chrono::NaiveDate::from_ymd_opt(2100, 1, 1)?.min(from.with_year(from.year() + 28).unwrap_or(from));
+    let mut day = from;
+    while day < end {
+        let (dom, month, dow) = (day.day(), day.month(), day.weekday().num_days_from_sunday());
+        if a.matches_date(dom, month, dow) && b.matches_date(dom, month, dow) {
+            return day.and_hms_opt(hours.trailing_zeros(), minutes.trailing_zeros(), 0);
+        }
+        day = day.succ_opt()?;
+    }
+    None
+}
+
+/// Where an entry wrote its numbers, for errors about them (SPEC §17: the entry's own place).
+#[derive(Clone)]
+struct EntryNumbers {
+    table: Loc,
+    min: Option<Loc>,
+    max: Option<Loc>,
+    replicas: Option<Loc>,
+}
+
+impl EntryNumbers {
+    /// An entry of a preset: its numbers are written where the preset is named.
+    fn preset(at: &Loc) -> Self {
+        EntryNumbers { table: at.clone(), min: None, max: None, replicas: None }
+    }
+}
+
+fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(super::schedule::Located, EntryNumbers)> {
     let section = "[[autoscaling.schedule]]";
     check_keys(t, section, ENTRY_KEYS, d);
     let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
@@ -1382,8 +1539,25 @@ fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Loc
         );
     }
     let cron = required(opt_str(t, "cron", section, d), "cron", &t.loc, "add e.g. `cron = \"0 9 * * 1-5\"`", d)?;
-    let min = required(opt_int_in(t, "min_replicas", section, 1, 10_000, d), "min_replicas", &t.loc, "each entry sets min_replicas", d)?;
-    let max = opt_int_in(t, "max_replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
+    let replicas_v = opt_int_in(t, "replicas", section, 1, 10_000, d);
+    let min_v = opt_int_in(t, "min_replicas", section, 1, 10_000, d);
+    // In `scheduled` mode the CronJobs set the TaskManager count itself: an entry may give just
+    // `replicas` (SPEC §17), which is then also its min and max.
+    let min = match (&min_v, &replicas_v) {
+        (Some(m), _) => m.clone(),
+        (None, Some(r)) if mode == ScalingMode::Scheduled => r.clone(),
+        (None, _) if t.get("min_replicas").is_some() => return None,
+        (None, _) => {
+            let help = if mode == ScalingMode::Scheduled {
+                "each entry sets `replicas` (the TaskManager count), or `min_replicas`/`max_replicas`"
+            } else {
+                "each entry sets min_replicas"
+            };
+            required(None::<Sp<i64>>, "min_replicas", &t.loc, help, d)?
+        }
+    };
+    let max_v = opt_int_in(t, "max_replicas", section, 1, 10_000, d);
+    let max = max_v.as_ref().map_or(min.value, |v| v.value);
     if min.value > max {
         d.push(
             Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value))
@@ -1391,23 +1565,28 @@ fn schedule_entry(t: &Table, d: &mut Diagnostics) -> Option<super::schedule::Loc
                 .label("min above max"),
         );
     }
-    let replicas = opt_int_in(t, "replicas", section, 1, 10_000, d).map_or(min.value, |v| v.value);
+    let replicas = replicas_v.as_ref().map_or(min.value, |v| v.value);
+    let numbers =
+        EntryNumbers { table: t.loc.clone(), min: min_v.map(|v| v.loc), max: max_v.map(|v| v.loc), replicas: replicas_v.map(|v| v.loc) };
     let end = opt_str(t, "end", section, d);
     let end_loc = end.as_ref().map(|e| e.loc.clone());
     Some((
-        ScheduleEntry {
-            name: name.value,
-            cron: cron.value,
-            min_replicas: min.value as u32,
-            max_replicas: max as u32,
-            replicas: replicas as u32,
-            end: end.map(|e| e.value),
-            parsed: None,
-            schedules: vec![],
-            guard_offsets: vec![],
-        },
-        cron.loc,
-        end_loc,
+        (
+            ScheduleEntry {
+                name: name.value,
+                cron: cron.value,
+                min_replicas: min.value as u32,
+                max_replicas: max as u32,
+                replicas: replicas as u32,
+                end: end.map(|e| e.value),
+                parsed: None,
+                schedules: vec![],
+                guard_offsets: vec![],
+            },
+            cron.loc,
+            end_loc,
+        ),
+        numbers,
     ))
 }
 
