@@ -172,6 +172,28 @@ patch = { metadata = { annotations = { "flinkops.dev/bounded" = "true" } } }
 }
 
 #[test]
+fn row_rerun_a_job_marked_bounded_in_its_spec() {
+    // `[job] bounded = true` (SPEC §13.4) emits the annotation itself.
+    let bounded = r#"[flink]
+version = "2.1.3"
+image = "flink:2.1.3-scala_2.12-java17"
+
+[job]
+kind = "jar"
+jar = "jobs/backfill.jar"
+entry_class = "org.example.Backfill"
+args = ["--from", "2024-10-01", "--to", "2024-11-01"]
+parallelism = 8
+bounded = true
+
+[autoscaling]
+mode = "disabled"
+"#;
+    let got = impact_of(bounded, &[("\"2024-11-01\"", "\"2024-10-15\"")]);
+    assert_eq!(got, ("rerun".to_string(), owned(&["/spec/job/args"])));
+}
+
+#[test]
 fn row_state_incompatible_max_parallelism_of_a_savepoint_job() {
     let got = impact_of(PIPELINE, &[("\"128\"", "\"256\"")]);
     assert_eq!(got, ("state-incompatible".to_string(), owned(&["/spec/flinkConfiguration/pipeline.max-parallelism"])));
