@@ -2,7 +2,7 @@
 //!
 //! Phases, data flowing one way: [`spec`] (TOML in, with spans) → [`validate`] (checked
 //! [`model`] types, every diagnostic collected) → [`bundle`] (image specs) → [`render`]
-//! (Kubernetes objects) → [`patch`] (overlays) → [`emit`] (file bytes) → [`sync`] (diff against `out/`, write, prune).
+//! (Kubernetes objects) → [`patch`] (overlays) → [`emit`] (file bytes) → [`sync`] (diff against `out/`, write, prune) → [`impact`] (what each FlinkDeployment change makes the operator do).
 //! [`compile`] runs them in order; [`day2`] turns operations (savepoint, restore, suspend,
 //! resume, restart) into format-preserving edits of the owning TOML file. The library never prints: it returns values and
 //! diagnostics, and the CLI renders them.
@@ -13,6 +13,8 @@ pub mod day2;
 pub mod diag;
 pub mod emit;
 pub mod explain;
+pub mod gitrev;
+pub mod impact;
 pub mod model;
 pub mod patch;
 pub mod render;

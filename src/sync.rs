@@ -131,7 +131,7 @@ impl Sink for Discard {
 /// What a [`Disk`] sink found (and, writing, did).
 #[derive(Debug)]
 pub struct Outcome {
-    /// Sorted by path. A writing sink keeps no bytes in them.
+    /// Sorted by path. A writing sink keeps no bytes in them, except those its `keep` accepts.
     pub changes: Vec<Change>,
     /// How many files the run produced.
     pub files: usize,
@@ -154,6 +154,9 @@ pub struct Disk {
     walk: JoinHandle<Result<Vec<String>, SyncError>>,
     produced: Mutex<HashSet<String>>,
     writer: Option<Writer>,
+    /// A writing sink keeps the old and new bytes of the changes whose old or new bytes this
+    /// accepts (`generate` reports change impacts, SPEC §15, and needs the FlinkDeployments).
+    keep: Option<fn(&[u8]) -> bool>,
     changes: Mutex<Vec<Change>>,
     error: Mutex<Option<SyncError>>,
 }
@@ -185,6 +188,11 @@ impl Disk {
         Disk::new(root, true)
     }
 
+    /// A writing sink that keeps both sides of the changes `keep` accepts (see [`Disk::write`]).
+    pub fn write_keeping(root: &Path, keep: fn(&[u8]) -> bool) -> Disk {
+        Disk { keep: Some(keep), ..Disk::new(root, true) }
+    }
+
     fn new(root: &Path, write: bool) -> Disk {
         let out_exists = root.join("out").exists();
         let owned = check_owned(root).is_ok();
@@ -204,6 +212,7 @@ impl Disk {
             walk,
             produced: Mutex::new(HashSet::new()),
             writer,
+            keep: None,
             changes: Mutex::new(vec![]),
             error: Mutex::new(None),
         }
@@ -215,7 +224,7 @@ impl Disk {
 
     /// Waits for the writes, then finds (and, writing, prunes) the stray files inside `scope`.
     pub fn finish(self, scope: &Scope) -> Result<Outcome, SyncError> {
-        let Disk { root, walk, produced, writer, changes, error, .. } = self;
+        let Disk { root, walk, produced, writer, changes, error, keep, .. } = self;
         let thread_died = |what: &str| SyncError::Io {
             action: "list",
             path: "out/".into(),
@@ -235,8 +244,12 @@ impl Disk {
         for path in existing.into_iter().filter(|p| !produced.contains(p) && scope.owns(p)) {
             let full = root.join(&path);
             if writing {
+                let old = match keep {
+                    Some(k) => std::fs::read(&full).ok().filter(|b| k(b)),
+                    None => None,
+                };
                 remove_with_empty_parents(&root, &full)?;
-                changes.push(Change { path, status: Status::Removed, old: None, new: None });
+                changes.push(Change { path, status: Status::Removed, old, new: None });
             } else {
                 let old = std::fs::read(&full).map_err(io("read", &full))?;
                 changes.push(Change { path, status: Status::Removed, old: Some(old), new: None });
@@ -263,7 +276,11 @@ impl Sink for Disk {
                 if !self.owned {
                     return self.fail(SyncError::NotOwned);
                 }
-                let change = Change { path: path.clone(), status, old: None, new: None };
+                let kept = self.keep.is_some_and(|k| k(&bytes) || old.as_deref().is_some_and(k));
+                let change = match kept {
+                    true => Change { path: path.clone(), status, old, new: Some(bytes.clone()) },
+                    false => Change { path: path.clone(), status, old: None, new: None },
+                };
                 // A closed queue means the writer stopped on an error, which `finish` reports.
                 let _ = w.tx.send((path, bytes));
                 change

@@ -118,7 +118,13 @@ fn diff_json_has_the_documented_shape_and_exits_0() {
     let o = flinkops(repo.path(), &["diff", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["summary"], serde_json::json!({"added": 0, "modified": 0, "removed": 1}));
+    // SPEC §15 added `summary.impacts` and each change's `impact` (null: not a FlinkDeployment)
+    // and `reasons`.
+    assert_eq!(v["summary"], serde_json::json!({"added": 0, "modified": 0, "removed": 1, "impacts": {}}));
+    let keys: Vec<&str> = v["changes"][0].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["path", "env", "status", "impact", "reasons", "diff"]);
+    assert_eq!(v["changes"][0]["impact"], serde_json::Value::Null);
+    assert_eq!(v["changes"][0]["reasons"], serde_json::json!([]));
     assert_eq!(v["changes"][0]["path"], "out/prod/extra.yaml");
     assert_eq!(v["changes"][0]["env"], "prod");
     assert_eq!(v["changes"][0]["status"], "removed");
@@ -179,6 +185,12 @@ fn changing_a_job_file_changes_the_image_tag_and_caches_do_not() {
 fn help_lists_the_commands() {
     let o = flinkops(&project_root(), &["--help"]);
     insta::assert_snapshot!("help", stdout(&o));
+}
+
+#[test]
+fn diff_help_documents_against_and_deny() {
+    let o = flinkops(&project_root(), &["diff", "--help"]);
+    insta::assert_snapshot!("diff_help", stdout(&o));
 }
 
 #[test]

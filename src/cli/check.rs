@@ -1,7 +1,12 @@
 //! `flinkops check`: render in memory and fail (exit 1) with a unified diff when `out/` differs.
+//! Each drifted FlinkDeployment's diff is preceded by its change impact (SPEC §15). With
+//! `--against REF`, the impacts of the change from that revision's `out/` are printed too (one
+//! line per FlinkDeployment), and `--deny` gates on them.
 
-use super::{Exit, Global, sync_error};
+use super::{Exit, Global, impact as cli_impact, sync_error};
 use flinkops::compile::Passes;
+use flinkops::gitrev::{GitCompare, Tee};
+use flinkops::impact;
 use flinkops::sync::{self, Status};
 
 /// Render in memory; exit 1 and print a unified diff if out/ differs
@@ -10,24 +15,66 @@ pub struct Args {
     /// Only these environments (repeatable)
     #[arg(long = "env", value_name = "ENV")]
     envs: Vec<String>,
+    #[command(flatten)]
+    impact: cli_impact::ImpactArgs,
 }
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
+    let root = g.root()?;
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
     let _lock =
-        sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
-    // Each file is compared with out/ as it is emitted; only the differences are kept.
-    let sink = sync::Disk::compare(&g.root()?);
-    let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
+        sync::RunLock::acquire(&root, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
+    // Each file is compared with out/ as it is emitted; only the differences are kept. With
+    // --against, the same files also go to the revision's out/ in one compile.
+    let sink = sync::Disk::compare(&root);
+    let git = match &args.impact.against {
+        Some(rev) => Some(GitCompare::open(&root, rev).map_err(cli_impact::git_error)?),
+        None => None,
+    };
+    let c = match &git {
+        Some(gs) => g.compile_into(&args.envs, false, &Tee(&sink, gs), Passes::One)?.1,
+        None => g.compile_into(&args.envs, false, &sink, Passes::One)?.1,
+    };
     let done = sink.finish(&c.scope).map_err(sync_error)?;
     let changes = done.changes;
+    // With --against: the change from the revision, one line per FlinkDeployment.
+    let since = match git {
+        Some(gs) => {
+            let since = gs.finish(&c.scope).map_err(cli_impact::git_error)?.changes;
+            let a = impact::assess(&since);
+            for o in &a.objects {
+                let path = o.changes.first().map_or("", |&i| since[i].path.as_str());
+                println!("{path}: {}", cli_impact::line(&o.verdict));
+            }
+            Some((since, a))
+        }
+        None => None,
+    };
     if changes.is_empty() {
         g.info(format!("out/ is up to date ({} files)", done.files));
-        return Ok(());
+        return match &since {
+            Some((since, a)) => cli_impact::enforce(&args.impact.deny, a, since),
+            None => Ok(()),
+        };
     }
-    for ch in &changes {
+    let a = impact::assess(&changes);
+    for (i, ch) in changes.iter().enumerate() {
+        if let Some(v) = a.verdict(i) {
+            println!("{}", cli_impact::line(v));
+        }
         print!("{}", sync::unified_diff(ch));
     }
+    report_drift(&changes);
+    // Drift already exits 1; denied impacts (of the drift, or from the revision) are listed too.
+    let _ = cli_impact::enforce(&args.impact.deny, &a, &changes);
+    if let Some((since, a)) = &since {
+        let _ = cli_impact::enforce(&args.impact.deny, a, since);
+    }
+    Err(Exit::Drift)
+}
+
+/// Prints the drift diffs' summary to stderr.
+fn report_drift(changes: &[sync::Change]) {
     let list = |s: Status| changes.iter().filter(|c| c.status == s).map(|c| c.path.as_str()).collect::<Vec<_>>();
     let (changed, missing, stray) = (list(Status::Modified), list(Status::Added), list(Status::Removed));
     eprintln!("error: out/ is stale or was edited by hand: {} changed, {} missing, {} stray", changed.len(), missing.len(), stray.len());
@@ -37,5 +84,4 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
         }
     }
     eprintln!("  = help: run `flinkops generate` and commit out/ together with the specs");
-    Err(Exit::Drift)
 }

@@ -2,13 +2,16 @@
 //! comment) or JSON; always exits 0 when the specs are valid.
 //!
 //! The JSON shape is stable (see README "diff --format json"):
-//! `{"summary": {"added": N, "modified": N, "removed": N}, "changes": [{"path", "env",
-//! "status", "diff"}]}` with `env` null for files outside `out/<env>/`.
+//! `{"summary": {"added": N, "modified": N, "removed": N, "impacts": {"<impact>": N}},
+//! "changes": [{"path", "env", "status", "impact", "reasons", "diff"}]}` with `env` null for files
+//! outside `out/<env>/` and `impact` null for files that are not a FlinkDeployment (SPEC §15).
+//! `--against REF` takes the old side from git; `--deny` turns impacts into a gate.
 
 use serde_json::json;
 
-use super::{Exit, Global, sync_error};
+use super::{Exit, Global, impact as cli_impact, sync_error};
 use flinkops::compile::Passes;
+use flinkops::impact::{self, Assessment, Impact};
 use flinkops::sync::{self, Change, Status};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -18,7 +21,7 @@ enum Format {
     Json,
 }
 
-/// Show what generate would change; exit 0
+/// Show what generate would change and each job's change impact (exit 1 only under --deny)
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only these environments (repeatable)
@@ -27,6 +30,8 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    impact: cli_impact::ImpactArgs,
 }
 
 /// Most diff bytes a Markdown report shows (PR comments are limited to 65536 characters).
@@ -51,26 +56,47 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
-fn markdown(changes: &[Change]) -> String {
+/// A Markdown table cell: the impact word and its reasons, or nothing for other kinds.
+fn impact_cell(a: &Assessment, i: usize) -> String {
+    match a.verdict(i) {
+        None => String::new(),
+        Some(v) if v.reasons.is_empty() => format!("**{}**", v.impact),
+        Some(v) => format!("**{}** ({})", v.impact, v.reasons.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn markdown(changes: &[Change], a: &Assessment) -> String {
     let mut s = String::from("### flinkops diff\n\n");
     if changes.is_empty() {
         s.push_str("No changes to `out/`.\n");
         return s;
     }
-    let mut groups: std::collections::BTreeMap<String, Vec<&Change>> = Default::default();
-    for c in changes {
-        groups.entry(env_of(&c.path).unwrap_or_else(|| "(shared: images)".into())).or_default().push(c);
+    let group_of = |c: &Change| env_of(&c.path).unwrap_or_else(|| "(shared: images)".into());
+    let mut groups: std::collections::BTreeMap<String, Vec<(usize, &Change)>> = Default::default();
+    for (i, c) in changes.iter().enumerate() {
+        groups.entry(group_of(c)).or_default().push((i, c));
     }
-    s.push_str("| environment | added | changed | removed |\n|---|---|---|---|\n");
+    // Per-env impact counts: each FlinkDeployment once, in the env of its first changed file.
+    let mut impacts: std::collections::BTreeMap<String, std::collections::BTreeMap<Impact, usize>> = Default::default();
+    for o in &a.objects {
+        if let Some(&i) = o.changes.first() {
+            *impacts.entry(group_of(&changes[i])).or_default().entry(o.verdict.impact).or_insert(0) += 1;
+        }
+    }
+    s.push_str("| environment | added | changed | removed | impacts |\n|---|---|---|---|---|\n");
     for (env, cs) in &groups {
-        let n = |st| cs.iter().filter(|c| c.status == st).count();
-        s.push_str(&format!("| {env} | {} | {} | {} |\n", n(Status::Added), n(Status::Modified), n(Status::Removed)));
+        let n = |st| cs.iter().filter(|(_, c)| c.status == st).count();
+        let imp = impacts.get(env).map(cli_impact::counts_text).unwrap_or_default();
+        s.push_str(&format!("| {env} | {} | {} | {} | {imp} |\n", n(Status::Added), n(Status::Modified), n(Status::Removed)));
     }
     let mut budget = MARKDOWN_BUDGET;
     let mut cut = vec![];
     for (env, cs) in &groups {
-        s.push_str(&format!("\n#### {env}\n"));
-        for c in cs {
+        s.push_str(&format!("\n#### {env}\n\n| file | change | impact |\n|---|---|---|\n"));
+        for (i, c) in cs {
+            s.push_str(&format!("| `{}` | {} | {} |\n", c.path, status_word(c.status), impact_cell(a, *i)));
+        }
+        for (_, c) in cs {
             let d = sync::unified_diff(c);
             if d.len() > budget {
                 cut.push(c.path.clone());
@@ -98,32 +124,45 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
     let _lock =
         sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
-    let sink = sync::Disk::compare(&g.root()?);
-    let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
-    let changes = sink.finish(&c.scope).map_err(sync_error)?.changes;
+    let changes = match &args.impact.against {
+        Some(rev) => cli_impact::changes_against(g, &args.envs, rev)?,
+        None => {
+            let sink = sync::Disk::compare(&g.root()?);
+            let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
+            sink.finish(&c.scope).map_err(sync_error)?.changes
+        }
+    };
+    let a = impact::assess(&changes);
     match args.format {
         Format::Text => {
-            for ch in &changes {
+            for (i, ch) in changes.iter().enumerate() {
+                if let Some(v) = a.verdict(i) {
+                    println!("{}", cli_impact::line(v));
+                }
                 print!("{}", sync::unified_diff(ch));
             }
             if changes.is_empty() {
                 g.info("no changes");
             }
         }
-        Format::Markdown => print!("{}", markdown(&changes)),
+        Format::Markdown => print!("{}", markdown(&changes, &a)),
         Format::Json => {
             let n = |st| changes.iter().filter(|c| c.status == st).count();
+            let impacts: serde_json::Map<String, serde_json::Value> =
+                a.counts().into_iter().map(|(i, n)| (i.to_string(), json!(n))).collect();
             let v = json!({
-                "summary": { "added": n(Status::Added), "modified": n(Status::Modified), "removed": n(Status::Removed) },
-                "changes": changes.iter().map(|c| json!({
+                "summary": { "added": n(Status::Added), "modified": n(Status::Modified), "removed": n(Status::Removed), "impacts": impacts },
+                "changes": changes.iter().enumerate().map(|(i, c)| json!({
                     "path": c.path,
                     "env": env_of(&c.path),
                     "status": c.status,
+                    "impact": a.verdict(i).map(|v| v.impact.as_str()),
+                    "reasons": a.verdict(i).map(|v| v.reasons.clone()).unwrap_or_default(),
                     "diff": sync::unified_diff(c),
                 })).collect::<Vec<_>>(),
             });
             println!("{}", serde_json::to_string_pretty(&v).expect("JSON values always serialize"));
         }
     }
-    Ok(())
+    cli_impact::enforce(&args.impact.deny, &a, &changes)
 }

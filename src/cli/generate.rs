@@ -1,8 +1,11 @@
-//! `flinkops generate`: render every pipeline for every (or the given) env into `out/`.
+//! `flinkops generate`: render every pipeline for every (or the given) env into `out/`, then
+//! print one line per env with the impacts of its FlinkDeployment changes (SPEC §15) to stderr.
 
 use super::{Exit, Global, sync_error};
 use flinkops::compile::Passes;
-use flinkops::sync;
+use flinkops::{impact, sync};
+
+use super::impact as cli_impact;
 
 /// Render every pipeline for every (or the given) environment into out/
 #[derive(Debug, clap::Args)]
@@ -18,7 +21,8 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // Files are compared with out/ and written as they are emitted, in a second pass that only
     // starts when the first found no error: an invalid repository leaves out/ untouched. A sink
     // that is not finished (an error) prunes nothing.
-    let sink = sync::Disk::write(&root);
+    // The FlinkDeployments' old and new bytes are kept for their impacts; nothing else is.
+    let sink = sync::Disk::write_keeping(&root, impact::looks_like_flink_deployment);
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::CheckFirst)?;
     let done = sink.finish(&c.scope).map_err(sync_error)?;
     let count = |s| done.changes.iter().filter(|x| x.status == s).count();
@@ -30,6 +34,13 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
             "generated out/: {added} added, {modified} changed, {removed} removed, {} unchanged",
             done.files - added - modified
         ));
+    }
+    let by_env = impact::assess(&done.changes).counts_by_env();
+    for env in &c.envs {
+        match by_env.get(&Some(env.name.clone())) {
+            Some(counts) => g.info(format!("impacts in {}: {}", env.name, cli_impact::counts_text(counts))),
+            None => g.info(format!("impacts in {}: no FlinkDeployment changed", env.name)),
+        }
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ mod diff;
 mod explain;
 mod generate;
 mod images;
+mod impact;
 mod init;
 mod schema;
 mod validate;
