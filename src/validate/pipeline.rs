@@ -21,67 +21,20 @@ use crate::model::*;
 use crate::spec::{Node, Table, Value};
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
-pub const PIPELINE_KEYS: &[&str] =
-    &["extends", "name", "namespace", "description", "labels", "flink", "job", "resources", "autoscaling", "tasks"];
-pub const FLINK_KEYS: &[&str] = &[
-    "version",
-    "java",
-    "mode",
-    "image",
-    "service_account",
-    "slots",
-    "state_backend",
-    "checkpoint_interval",
-    "checkpoint_dir",
-    "savepoint_dir",
-    "high_availability",
-    "ha_dir",
-    "config",
-    "env",
-];
-pub const JOB_KEYS: &[&str] = &[
-    "kind",
-    "bounded",
-    "bundle",
-    "parallelism",
-    "upgrade_mode",
-    "state",
-    "initial_savepoint",
-    "allow_non_restored_state",
-    "savepoint_nonce",
-    "redeploy_nonce",
-    "restart_nonce",
-    "periodic_savepoint",
-    "args",
-    "script",
-    "requirements",
-    "jar",
-    "entry_class",
-    "sql",
-    "connectors",
-    "exclude",
-];
+// The keys each section accepts come from the key registry, like the JSON Schemas and
+// docs/reference.md, so a key cannot exist in one and not the others.
+pub const PIPELINE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PIPELINE);
+pub const FLINK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::FLINK);
+pub const JOB_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::JOB);
 /// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
 /// (SPEC §13.6).
 pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
-pub const RESOURCES_KEYS: &[&str] = &["profile", "jobmanager", "taskmanager"];
-pub const CONTAINER_KEYS: &[&str] = &["cpu", "memory"];
-pub const AUTOSCALING_KEYS: &[&str] = &[
-    "mode",
-    "replicas",
-    "min_replicas",
-    "max_replicas",
-    "target_cpu_utilization",
-    "timezone",
-    "schedule_strategy",
-    "preset",
-    "schedule",
-    "operator",
-];
-pub const ENTRY_KEYS: &[&str] = &["name", "cron", "min_replicas", "max_replicas", "replicas", "end"];
-pub const OPERATOR_KEYS: &[&str] =
-    &["utilization_target", "metrics_window", "stabilization_interval", "scale_down_interval", "vertex_max_parallelism"];
-pub const TASK_KEYS: &[&str] = &["name", "enabled", "params"];
+pub const RESOURCES_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::RESOURCES);
+pub const CONTAINER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::CONTAINER);
+pub const AUTOSCALING_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::AUTOSCALING);
+pub const ENTRY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENTRY);
+pub const OPERATOR_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OPERATOR);
+pub const TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::TASK);
 pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
 pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
 
