@@ -219,7 +219,7 @@ pub const SECRET: Section = section(
 
 /// `[cluster]` of `flinkops.toml` and of an overlay.
 pub const CLUSTER: Section = section(
-    "[cluster]",
+    "`[cluster]`",
     "A capacity budget: the JobManager plus max TaskManagers of every pipeline of an environment \
      must fit, or it is an error naming the biggest consumers (SPEC §7). In `flinkops.toml` it \
      applies to every environment; an overlay's `[cluster]` replaces it for that environment.",
@@ -232,7 +232,7 @@ pub const CLUSTER: Section = section(
 // --- flinkops.toml --------------------------------------------------------------------------
 
 pub const PROJECT: Section = section(
-    "[project]",
+    "`[project]`",
     "The project: its name and the Git repository Argo CD or Flux pull.",
     &[
         key("name", Ty::Dns(63), "Project name, used in labels (`app.kubernetes.io/part-of`) and in Argo CD / Flux object names.")
@@ -244,7 +244,7 @@ pub const PROJECT: Section = section(
 );
 
 pub const TARGET: Section = section(
-    "[target]",
+    "`[target]`",
     "What the output must run on.",
     &[
         key(
@@ -265,7 +265,7 @@ pub const TARGET: Section = section(
 );
 
 pub const DEFAULTS: Section = section(
-    "[defaults]",
+    "`[defaults]`",
     "What every pipeline inherits unless the overlay's `[env]` or the pipeline itself says otherwise \
      (SPEC §3 precedence: built-in default, `[defaults]`, overlay `[env]`, pipeline file, overlay `[pipelines.<name>]`).",
     &[
@@ -293,7 +293,7 @@ pub const DEFAULTS: Section = section(
 );
 
 pub const SCHEDULE: Section = section(
-    "[schedule]",
+    "`[schedule]`",
     "The horizon over which schedules are converted (SPEC §6.3).",
     &[key(
         "valid_from",
@@ -305,7 +305,7 @@ pub const SCHEDULE: Section = section(
 );
 
 pub const SCALER: Section = section(
-    "[scaler]",
+    "`[scaler]`",
     "The scaling CronJobs of `scheduled` and `scheduled_hpa` pipelines.",
     &[key(
         "image",
@@ -317,7 +317,7 @@ pub const SCALER: Section = section(
 );
 
 pub const DELIVERY: Section = section(
-    "[delivery]",
+    "`[delivery]`",
     "How Argo CD or Flux apply `out/` (SPEC §10, §14): one unit per pipeline per environment.",
     &[
         key(
@@ -362,7 +362,7 @@ pub const DELIVERY: Section = section(
 
 /// `flinkops.toml`.
 pub const PROJECT_FILE: Section = section(
-    "flinkops.toml",
+    "`flinkops.toml`",
     "Project settings (SPEC §3), at the repository root. Unknown keys are errors.",
     &[
         key("project", Ty::Table(&PROJECT), "The project: its name and Git repository.").required(),
@@ -378,7 +378,7 @@ pub const PROJECT_FILE: Section = section(
 // --- pipeline files ------------------------------------------------------------------------
 
 pub const FLINK: Section = section(
-    "[flink]",
+    "`[flink]`",
     "The Flink runtime, its state storage and its configuration.",
     &[
         key(
@@ -439,7 +439,7 @@ pub const FLINK: Section = section(
 );
 
 pub const JOB: Section = section(
-    "[job]",
+    "`[job]`",
     "The job: its kind and files (bundled into the stream-job image, SPEC §9), its upgrades and its state.",
     &[
         key(
@@ -533,7 +533,7 @@ pub const JOB: Section = section(
 
 /// `[resources.jobmanager]` and `[resources.taskmanager]`.
 pub const CONTAINER: Section = section(
-    "[resources.jobmanager] and [resources.taskmanager]",
+    "`[resources.jobmanager]` and `[resources.taskmanager]`",
     "Explicit container resources; they override the profile. Every container gets cpu and memory \
      requests and a memory limit equal to the request.",
     &[
@@ -548,7 +548,7 @@ pub const CONTAINER: Section = section(
 );
 
 pub const RESOURCES: Section = section(
-    "[resources]",
+    "`[resources]`",
     "Container resources: a profile (SPEC §5), and explicit values that override it.",
     &[
         key(
@@ -565,7 +565,7 @@ pub const RESOURCES: Section = section(
 
 /// `[[autoscaling.schedule]]`.
 pub const ENTRY: Section = section(
-    "[[autoscaling.schedule]]",
+    "`[[autoscaling.schedule]]`",
     "A scaling window: from when its cron fires (local time in the resolved time zone) until the next entry fires.",
     &[
         key("name", Ty::Dns(63), "Entry name, unique in the pipeline; part of CronJob names.").required(),
@@ -587,7 +587,7 @@ pub const ENTRY: Section = section(
 
 /// `[autoscaling.operator]`.
 pub const OPERATOR: Section = section(
-    "[autoscaling.operator]",
+    "`[autoscaling.operator]`",
     "`mode = \"operator\"`: the operator's own autoscaler; each key becomes a `job.autoscaler.*` option. \
      Unset keys keep the operator's defaults.",
     &[
@@ -608,7 +608,7 @@ pub const OPERATOR: Section = section(
 );
 
 pub const AUTOSCALING: Section = section(
-    "[autoscaling]",
+    "`[autoscaling]`",
     "How the TaskManager count changes (SPEC §6). Keys the chosen mode does not use are ignored \
      without a warning (`explain` lists them), so an overlay can switch a pipeline to `disabled`.",
     &[
@@ -647,7 +647,7 @@ pub const AUTOSCALING: Section = section(
 
 /// `[[tasks]]`.
 pub const TASK: Section = section(
-    "[[tasks]]",
+    "`[[tasks]]`",
     "A named task of a bundled multi-task job (SPEC §9.2). Tasks are compiled into the ConfigMap \
      `<pipeline>-tasks` (`tasks.json`); changing them restarts the job through its upgrade mode.",
     &[
@@ -686,10 +686,10 @@ pub const PIPELINE: Section = section(
              `app.kubernetes.io/managed-by`/`part-of` are reserved.",
         )
         .default("none"),
-        key("flink", Ty::Table(&FLINK), "The Flink runtime."),
-        key("job", Ty::Table(&JOB), "The job."),
-        key("resources", Ty::Table(&RESOURCES), "Container resources."),
-        key("autoscaling", Ty::Table(&AUTOSCALING), "How the TaskManager count changes."),
+        key("flink", Ty::Table(&FLINK), "The Flink runtime: version, image, state storage and configuration."),
+        key("job", Ty::Table(&JOB), "The job: its kind and files, parallelism, upgrades and state."),
+        key("resources", Ty::Table(&RESOURCES), "Container resources: a profile and explicit values that override it."),
+        key("autoscaling", Ty::Table(&AUTOSCALING), "How the TaskManager count changes (SPEC §6)."),
         key("tasks", Ty::Tables(&TASK), "The named tasks of a multi-task job.").default("none"),
     ],
 );
@@ -698,7 +698,7 @@ pub const PIPELINE: Section = section(
 
 /// `[env]` of an overlay.
 pub const ENV: Section = section(
-    "[env]",
+    "`[env]`",
     "Settings of the environment, between `flinkops.toml [defaults]` and the pipeline files in precedence.",
     &[
         key("namespace", Ty::Dns(63), "Namespace of the environment's pipelines (a pipeline's own `namespace` wins).")
@@ -712,7 +712,7 @@ pub const ENV: Section = section(
 
 /// `[pipelines.<name>.tasks.<task>]` of an overlay.
 pub const OVERLAY_TASK: Section = section(
-    "[pipelines.<name>.tasks.<task>]",
+    "`[pipelines.<name>.tasks.<task>]`",
     "Changes to the pipeline's task of that name (SPEC §13.5); naming a task the pipeline does not have is an error.",
     &[
         key("enabled", Ty::Bool, "Replaces the task's `enabled`.").default("the pipeline's"),
@@ -728,7 +728,7 @@ pub const OVERLAY_TASK: Section = section(
 
 /// `[pipelines.<name>]` of an overlay: a partial pipeline whose tasks are keyed by name.
 pub const OVERLAY_PIPELINE: Section = Section {
-    title: "[pipelines.<name>]",
+    title: "`[pipelines.<name>]`",
     about: "Deep-merged over the pipeline's spec (with its templates) before compiling; it has every key of a \
             pipeline file except that `tasks` is a table keyed by task name.",
     keys: &[key("tasks", Ty::Map(&Ty::Table(&OVERLAY_TASK)), "Per task name, changes merged into the pipeline's task of that name.")
@@ -740,14 +740,14 @@ pub const OVERLAY_PIPELINE: Section = Section {
 
 /// `target` of `[[patches]]` and `[[merge_patches]]`.
 pub const PATCH_TARGET: Section = section(
-    "target (of [[patches]] and [[merge_patches]])",
+    "`target` of `[[patches]]` and `[[merge_patches]]`",
     "Which generated objects a patch applies to: every given field must match. A patch that matches no object is an error.",
     &[
         key("kind", Ty::Str, "Object kind, e.g. \"FlinkDeployment\".").default("any"),
-        key("name", Ty::Str, "Object name.").default("any"),
+        key("name", Ty::Str, "Object name (`metadata.name`).").default("any"),
         key("group", Ty::Str, "API group, e.g. \"flink.apache.org\" (\"\" for the core group).").default("any"),
         key("version", Ty::Str, "API version, e.g. \"v1beta1\".").default("any"),
-        key("namespace", Ty::Str, "Object namespace.").default("any"),
+        key("namespace", Ty::Str, "Object namespace (`metadata.namespace`).").default("any"),
         key("labels", Ty::Map(&Ty::Str), "Labels the object must carry, all of them.").default("any"),
     ],
 );
@@ -769,7 +769,7 @@ pub const PATCH_OP: Section = Section {
 
 /// `[[patches]]`.
 pub const PATCH: Section = Section {
-    title: "[[patches]]",
+    title: "`[[patches]]`",
     about: "An RFC 6902 JSON Patch applied to generated objects after compiling; `[[patches]]` apply in file \
             order, before `[[merge_patches]]`. A failing operation is an error naming the patch, the operation index \
             and the pointer; a patch may not change an object's identity (apiVersion, kind, name, namespace).",
@@ -785,7 +785,7 @@ pub const PATCH: Section = Section {
 
 /// `[[merge_patches]]`.
 pub const MERGE_PATCH: Section = section(
-    "[[merge_patches]]",
+    "`[[merge_patches]]`",
     "An RFC 7396 JSON Merge Patch applied to generated objects after every `[[patches]]`.",
     &[
         key("target", Ty::Table(&PATCH_TARGET), "Which objects to patch.").required(),

@@ -36,23 +36,24 @@ fn file(out: &mut String, f: File) {
     let root = f.root();
     let _ = write!(out, "\n<a id=\"{}\"></a>\n\n## {}\n\n", anchor(f, root), root.title);
     let _ = writeln!(out, "`{}` — JSON Schema: `flinkops schema {}`.\n\n{}", f.paths(), f.word(), root.about);
-    let mut seen: Vec<*const Section> = vec![];
+    let mut seen = vec![];
     sections(out, f, root, &mut seen, true);
 }
 
 /// Documents `s` (unless this file's reference already has it), then the sections its keys hold.
-fn sections(out: &mut String, f: File, s: &'static Section, seen: &mut Vec<*const Section>, root: bool) {
-    if seen.contains(&(s as *const Section)) {
+fn sections(out: &mut String, f: File, s: &'static Section, seen: &mut Vec<&'static str>, root: bool) {
+    // Titles are unique within a file (a section shared by two keys is documented once).
+    if seen.contains(&s.title) {
         return;
     }
-    seen.push(s);
+    seen.push(s.title);
     if !root {
-        let _ = write!(out, "\n<a id=\"{}\"></a>\n\n### `{}`\n\n{}\n", anchor(f, s), s.title, s.about);
+        let _ = write!(out, "\n<a id=\"{}\"></a>\n\n### {}\n\n{}\n", anchor(f, s), s.title, s.about);
     } else {
         out.push_str("\n### Top level\n");
     }
     if let Some(base) = s.base {
-        let base_file = if std::ptr::eq(base, &keys::PIPELINE) { File::Pipeline } else { f };
+        let base_file = if base.title == keys::PIPELINE.title { File::Pipeline } else { f };
         let _ = writeln!(out, "\nEvery key of [{}](#{}), except:", base.title, anchor(base_file, base));
     }
     if !s.one_of.is_empty() {
@@ -127,7 +128,7 @@ fn type_text(f: File, k: &Key) -> String {
 }
 
 fn link(f: File, s: &Section) -> String {
-    format!("[`{}`](#{})", s.title, anchor(f, s))
+    format!("[{}](#{})", s.title, anchor(f, s))
 }
 
 fn ty(f: File, t: &Ty) -> String {
