@@ -256,3 +256,84 @@ fn schema_help() {
     let o = flinkops(&project_root(), &["schema", "--help"]);
     insta::assert_snapshot!("schema_help", stdout(&o));
 }
+
+/// Every closed set of words in the registry (`[flink] mode`, `[delivery] tool`, …): the file,
+/// the dotted key, the words, and whether the key holds a list of them.
+fn word_keys() -> Vec<(&'static str, String, &'static [&'static str], bool)> {
+    use flinkops::schema::keys::{self, Section, Ty};
+    fn walk(file: &'static str, prefix: &str, s: &'static Section, out: &mut Vec<(&'static str, String, &'static [&'static str], bool)>) {
+        for k in s.all_keys() {
+            let path = if prefix.is_empty() { k.name.to_string() } else { format!("{prefix}.{}", k.name) };
+            match k.ty {
+                Ty::Words(w) => out.push((file, path, w, false)),
+                Ty::List(Ty::Words(w)) => out.push((file, path, w, true)),
+                Ty::Table(t) => walk(file, &path, t, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = vec![];
+    walk("flinkops.toml", "", &keys::PROJECT_FILE, &mut out);
+    walk("pipelines/p.toml", "", &keys::PIPELINE, &mut out);
+    out
+}
+
+/// Compiles a one-pipeline repository whose files are written with dotted keys (so one more
+/// key is one more line) and returns its error messages.
+fn errors_with(file: &str, line: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let mut project = "project.name = \"p\"\nproject.repo_url = \"https://git.example.com/p.git\"\n\
+                       defaults.registry = \"registry.example.com/p\"\nscaler.image = \"registry.example.com/kubectl:1.30.4\"\n"
+        .to_string();
+    let mut pipeline = "flink.version = \"2.2.1\"\njob.script = \"jobs/p/main.py\"\n".to_string();
+    let target = if file == "flinkops.toml" { &mut project } else { &mut pipeline };
+    target.push_str(line);
+    if !line.starts_with("job.kind ") {
+        pipeline.push_str("job.kind = \"python\"\n");
+    }
+    if line.starts_with("autoscaling.preset ") {
+        // Presets are read only by the modes that use a schedule.
+        pipeline.push_str("autoscaling.mode = \"scheduled_hpa\"\n");
+    }
+    std::fs::create_dir_all(r.join("pipelines")).unwrap();
+    std::fs::create_dir_all(r.join("jobs/p")).unwrap();
+    std::fs::write(r.join("jobs/p/main.py"), "print('hi')\n").unwrap();
+    std::fs::write(r.join("flinkops.toml"), project).unwrap();
+    std::fs::write(r.join("pipelines/p.toml"), pipeline).unwrap();
+    let c = flinkops::compile::compile(r, &Default::default());
+    c.diagnostics.items.iter().filter(|d| d.severity == flinkops::diag::Severity::Error).map(|d| d.message.clone()).collect()
+}
+
+/// Whether the validator refused `word` as a value of its key.
+fn refused(errors: &[String], word: &str) -> bool {
+    let quoted = format!("{word:?}");
+    errors.iter().any(|m| m.contains(&quoted) && ["cannot be", "unknown", "unsupported"].iter().any(|w| m.contains(w)))
+}
+
+#[test]
+fn every_word_the_schemas_offer_is_accepted_by_the_validator_and_others_are_refused() {
+    let keys = word_keys();
+    assert!(keys.len() >= 12, "{keys:?}");
+    for (file, path, words, list) in keys {
+        let line = |w: &str| if list { format!("{path} = [{w:?}]\n") } else { format!("{path} = {w:?}\n") };
+        for w in words {
+            let errors = errors_with(file, &line(w));
+            assert!(!refused(&errors, w), "{file}: `{path} = {w:?}` is in the schema but the validator refuses it: {errors:?}");
+        }
+        let errors = errors_with(file, &line("zzz-not-a-word"));
+        assert!(refused(&errors, "zzz-not-a-word"), "{file}: `{path}` accepts a word outside the schema's set: {errors:?}");
+    }
+}
+
+#[test]
+fn every_patch_operation_the_overlay_schema_offers_is_one_json_patch_reads() {
+    let op = flinkops::schema::keys::PATCH_OP.key("op").unwrap();
+    let flinkops::schema::keys::Ty::Words(words) = op.ty else { panic!("op is not a set of words") };
+    for w in words {
+        let v = serde_json::json!({ "op": w, "path": "/a", "from": "/b", "value": 1 });
+        assert!(serde_json::from_value::<json_patch::PatchOperation>(v).is_ok(), "{w}");
+    }
+    let v = serde_json::json!({ "op": "append", "path": "/a", "value": 1 });
+    assert!(serde_json::from_value::<json_patch::PatchOperation>(v).is_err());
+}

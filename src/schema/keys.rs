@@ -508,7 +508,7 @@ pub const JOB: Section = section(
         key("script", Ty::Path, "python: the entry script; its folder is bundled (recursively).").default("required for python jobs"),
         key(
             "requirements",
-            Ty::List(&Ty::Pattern(r"^[^=<>~!]+==[^=]+$", "\"name==version\"")),
+            Ty::List(&Ty::Pattern(r"^[^=<>~!]*[^=<>~!\s][^=<>~!]*==[^*,; ]+$", "\"name==version\"")),
             "python and sql: pip requirements, each pinned with `==`. PyFlink (`apache-flink`) is installed at `flink.version` itself.",
         )
         .default("none"),
