@@ -5,9 +5,11 @@
 //! In: nothing (static data). Out: a tree of [`Section`]s that the JSON Schemas
 //! (`flinkops schema`) and `docs/reference.md` are generated from, and from which the validator
 //! takes the key lists it accepts ([`key_names!`]), so a key cannot exist in one and not the
-//! others. The cross-field rules (what a mode needs, bounds between keys) stay in the validator;
-//! the words of closed sets the validator owns as constants (modes, presets, profiles,
-//! strategies, operator versions, connectors) are read from there, not repeated.
+//! others. The cross-field rules (what a mode needs, bounds between keys) stay in the validator.
+//! Closed sets of words are spelt once: the registry reads the ones the validator or the version
+//! tables own as constants (modes, presets, profiles, strategies, operator versions,
+//! connectors), and the validator reads the others from here (deployment modes, state backends,
+//! job kinds, upgrade modes, job states, delivery tools).
 
 use crate::validate::pipeline::{MODES, PRESETS, PROFILES};
 use crate::validate::project::STRATEGIES;
@@ -205,6 +207,21 @@ const fn operator_names<const N: usize>() -> [&'static str; N] {
 const PROFILE_NAMES: &[&str] = &profile_names::<{ PROFILES.len() }>();
 const OPERATOR_VERSIONS: &[&str] = &operator_names::<{ Operator::ALL.len() }>();
 
+// Closed sets of words the validator reads from here (the others it owns as constants of its
+// own, see the imports above).
+/// `[flink] mode`.
+pub const DEPLOY_MODES: &[&str] = &["native", "standalone"];
+/// `[flink] state_backend`.
+pub const STATE_BACKENDS: &[&str] = &["hashmap", "rocksdb", "forst"];
+/// `[job] kind`.
+pub const JOB_KINDS: &[&str] = &["python", "jar", "sql"];
+/// `[job] upgrade_mode`.
+pub const UPGRADE_MODES: &[&str] = &["stateless", "savepoint", "last-state"];
+/// `[job] state`.
+pub const JOB_STATES: &[&str] = &["running", "suspended"];
+/// `[delivery] tool`.
+pub const DELIVERY_TOOLS: &[&str] = &["argocd", "flux", "none"];
+
 // --- shared -------------------------------------------------------------------------------
 
 /// `{ secret = "…", key = "…" }`: a value read from a Kubernetes Secret.
@@ -322,7 +339,7 @@ pub const DELIVERY: Section = section(
     &[
         key(
             "tool",
-            Ty::Words(&["argocd", "flux", "none"]),
+            Ty::Words(DELIVERY_TOOLS),
             "What applies `out/`: Argo CD Applications, Flux Kustomizations, or `none` (only the kustomizations are written).",
         )
         .default("\"argocd\""),
@@ -395,7 +412,7 @@ pub const FLINK: Section = section(
         .default("17 on Flink 2.x, 11 on 1.19 and 1.20"),
         key(
             "mode",
-            Ty::Words(&["native", "standalone"]),
+            Ty::Words(DEPLOY_MODES),
             "Flink deployment mode. The reactive-family autoscaling modes need `standalone`: `native` with them is an error.",
         )
         .default("`standalone` for the reactive-family autoscaling modes, `native` otherwise"),
@@ -408,7 +425,7 @@ pub const FLINK: Section = section(
         .default("the bundle image"),
         key("service_account", Ty::Dns(63), "Kubernetes service account of the Flink pods.").default("`[defaults] service_account`"),
         key("slots", Ty::Int, "Task slots per TaskManager (`taskmanager.numberOfTaskSlots`).").default("1").range(1.0, 1024.0),
-        key("state_backend", Ty::Words(&["hashmap", "rocksdb", "forst"]), "State backend; `forst` needs Flink 2.x.").default("\"rocksdb\""),
+        key("state_backend", Ty::Words(STATE_BACKENDS), "State backend; `forst` needs Flink 2.x.").default("\"rocksdb\""),
         key("checkpoint_interval", Ty::Duration, "Checkpoint interval, positive. A bounded job may not set it (it does not checkpoint).")
             .default("\"60s\" (none for a bounded job)"),
         key("checkpoint_dir", Ty::Uri, "Checkpoint directory; `{env}`, `{name}` and `{namespace}` are substituted.").default("none"),
@@ -444,7 +461,7 @@ pub const JOB: Section = section(
     &[
         key(
             "kind",
-            Ty::Words(&["python", "jar", "sql"]),
+            Ty::Words(JOB_KINDS),
             "`python` (needs `script`), `jar` (needs `jar` and `entry_class`) or `sql` (needs `sql`; run by a bundled PyFlink runner).",
         )
         .default("required (here or in a template)"),
@@ -460,14 +477,14 @@ pub const JOB: Section = section(
         key("parallelism", Ty::Int, "Job parallelism (the initial value in reactive modes).").default("1").range(1.0, 100_000.0),
         key(
             "upgrade_mode",
-            Ty::Words(&["stateless", "savepoint", "last-state"]),
+            Ty::Words(UPGRADE_MODES),
             "How the operator upgrades the job: `savepoint` needs `checkpoint_dir` and `savepoint_dir`, `last-state` \
              also `high_availability`.",
         )
         .default("\"stateless\""),
         key(
             "state",
-            Ty::Words(&["running", "suspended"]),
+            Ty::Words(JOB_STATES),
             "`job.state`: suspending with upgrade mode savepoint takes a savepoint first (`flinkops suspend` / `resume`).",
         )
         .default("\"running\""),

@@ -249,7 +249,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         (_, Some(m)) => m.default_java,
         (_, None) => 17,
     };
-    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", &["native", "standalone"], d) {
+    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::schema::keys::DEPLOY_MODES, d) {
         Some(m) if m.value == "native" && mode.is_reactive_family() => {
             d.push(
                 Diagnostic::error(format!("`flink.mode = \"native\"` conflicts with autoscaling mode `{}`", mode.as_str()))
@@ -278,7 +278,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         None => cx.project.defaults.service_account.clone(),
     };
     let slots = opt_int_in(flink_t, "slots", "[flink]", 1, 1024, d).map_or(1, |s| s.value as u32);
-    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", &["hashmap", "rocksdb", "forst"], d) {
+    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::schema::keys::STATE_BACKENDS, d) {
         Some(s) if s.value == "forst" => {
             if minor.is_some_and(|m| !m.is_2x()) {
                 d.push(
@@ -908,7 +908,7 @@ fn job(
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let minor = version.map(|v| v.minor);
-    let kind_v = opt_choice(t, "kind", "[job]", &["python", "jar", "sql"], d);
+    let kind_v = opt_choice(t, "kind", "[job]", crate::schema::keys::JOB_KINDS, d);
     if t.get("kind").is_none() {
         required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
     }
@@ -954,7 +954,7 @@ fn job(
     let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
     let savepoint_dir = state_cx.savepoint_dir;
     let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
-    let um = opt_choice(t, "upgrade_mode", "[job]", &["stateless", "savepoint", "last-state"], d);
+    let um = opt_choice(t, "upgrade_mode", "[job]", crate::schema::keys::UPGRADE_MODES, d);
     let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
         Some("savepoint") => UpgradeMode::Savepoint,
         Some("last-state") => UpgradeMode::LastState,
@@ -969,7 +969,7 @@ fn job(
                 .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
         );
     }
-    let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
+    let state = opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
         && !is_uri(&i.value)

@@ -211,7 +211,7 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
         }
     });
 
-    let tool = match opt_choice(delivery, "tool", "[delivery]", &["argocd", "flux", "none"], d).as_ref().map(|s| s.value.as_str()) {
+    let tool = match opt_choice(delivery, "tool", "[delivery]", crate::schema::keys::DELIVERY_TOOLS, d).as_ref().map(|s| s.value.as_str()) {
         Some("flux") => DeliveryTool::Flux,
         Some("none") => DeliveryTool::None,
         _ => DeliveryTool::ArgoCd,
