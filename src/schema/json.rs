@@ -26,6 +26,9 @@ pub fn description(k: &Key) -> String {
     let mut s = k.meaning.to_string();
     if k.required {
         s.push_str(" Required.");
+    } else if let Some(rest) = k.default.strip_prefix("required") {
+        // Required only in some cases (a kind, after merging templates): say when.
+        s.push_str(&format!(" Required{rest}."));
     } else if !k.default.is_empty() && k.default != "none" {
         s.push_str(&format!(" Default: {}.", k.default));
     }
