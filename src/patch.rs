@@ -15,9 +15,10 @@ use crate::render::Resource;
 use crate::spec::{Node, Table, Value};
 use crate::validate::read::{check_keys, opt_str, opt_table};
 
-const PATCH_KEYS: &[&str] = &["target", "ops", "file"];
-const MERGE_KEYS: &[&str] = &["target", "patch"];
-const TARGET_KEYS: &[&str] = &["group", "version", "kind", "name", "namespace", "labels"];
+// From the key registry, like the overlay's JSON Schema and docs/reference.md.
+const PATCH_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PATCH);
+const MERGE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::MERGE_PATCH);
+const TARGET_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PATCH_TARGET);
 
 /// Which resources a patch applies to; every given field must match.
 #[derive(Debug, Default)]

@@ -13,8 +13,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::spec::{Table, Value};
 use crate::validate::read::{check_keys, suggest};
 
-/// The keys an overlay may set on a task: its name is its identity.
-const OVERLAY_TASK_KEYS: &[&str] = &["enabled", "params"];
+/// The keys an overlay may set on a task (its name is its identity), from the key registry.
+const OVERLAY_TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OVERLAY_TASK);
 
 /// Merges the overlay's `over` (its `[pipelines.<pipeline>]`) into `table`.
 pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostics) {

@@ -21,67 +21,20 @@ use crate::model::*;
 use crate::spec::{Node, Table, Value};
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
-pub const PIPELINE_KEYS: &[&str] =
-    &["extends", "name", "namespace", "description", "labels", "flink", "job", "resources", "autoscaling", "tasks"];
-pub const FLINK_KEYS: &[&str] = &[
-    "version",
-    "java",
-    "mode",
-    "image",
-    "service_account",
-    "slots",
-    "state_backend",
-    "checkpoint_interval",
-    "checkpoint_dir",
-    "savepoint_dir",
-    "high_availability",
-    "ha_dir",
-    "config",
-    "env",
-];
-pub const JOB_KEYS: &[&str] = &[
-    "kind",
-    "bounded",
-    "bundle",
-    "parallelism",
-    "upgrade_mode",
-    "state",
-    "initial_savepoint",
-    "allow_non_restored_state",
-    "savepoint_nonce",
-    "redeploy_nonce",
-    "restart_nonce",
-    "periodic_savepoint",
-    "args",
-    "script",
-    "requirements",
-    "jar",
-    "entry_class",
-    "sql",
-    "connectors",
-    "exclude",
-];
+// The keys each section accepts come from the key registry, like the JSON Schemas and
+// docs/reference.md, so a key cannot exist in one and not the others.
+pub const PIPELINE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PIPELINE);
+pub const FLINK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::FLINK);
+pub const JOB_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::JOB);
 /// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
 /// (SPEC §13.6).
 pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
-pub const RESOURCES_KEYS: &[&str] = &["profile", "jobmanager", "taskmanager"];
-pub const CONTAINER_KEYS: &[&str] = &["cpu", "memory"];
-pub const AUTOSCALING_KEYS: &[&str] = &[
-    "mode",
-    "replicas",
-    "min_replicas",
-    "max_replicas",
-    "target_cpu_utilization",
-    "timezone",
-    "schedule_strategy",
-    "preset",
-    "schedule",
-    "operator",
-];
-pub const ENTRY_KEYS: &[&str] = &["name", "cron", "min_replicas", "max_replicas", "replicas", "end"];
-pub const OPERATOR_KEYS: &[&str] =
-    &["utilization_target", "metrics_window", "stabilization_interval", "scale_down_interval", "vertex_max_parallelism"];
-pub const TASK_KEYS: &[&str] = &["name", "enabled", "params"];
+pub const RESOURCES_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::RESOURCES);
+pub const CONTAINER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::CONTAINER);
+pub const AUTOSCALING_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::AUTOSCALING);
+pub const ENTRY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENTRY);
+pub const OPERATOR_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OPERATOR);
+pub const TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::TASK);
 pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
 pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
 
@@ -296,7 +249,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         (_, Some(m)) => m.default_java,
         (_, None) => 17,
     };
-    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", &["native", "standalone"], d) {
+    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::schema::keys::DEPLOY_MODES, d) {
         Some(m) if m.value == "native" && mode.is_reactive_family() => {
             d.push(
                 Diagnostic::error(format!("`flink.mode = \"native\"` conflicts with autoscaling mode `{}`", mode.as_str()))
@@ -325,7 +278,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         None => cx.project.defaults.service_account.clone(),
     };
     let slots = opt_int_in(flink_t, "slots", "[flink]", 1, 1024, d).map_or(1, |s| s.value as u32);
-    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", &["hashmap", "rocksdb", "forst"], d) {
+    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::schema::keys::STATE_BACKENDS, d) {
         Some(s) if s.value == "forst" => {
             if minor.is_some_and(|m| !m.is_2x()) {
                 d.push(
@@ -955,7 +908,7 @@ fn job(
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let minor = version.map(|v| v.minor);
-    let kind_v = opt_choice(t, "kind", "[job]", &["python", "jar", "sql"], d);
+    let kind_v = opt_choice(t, "kind", "[job]", crate::schema::keys::JOB_KINDS, d);
     if t.get("kind").is_none() {
         required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
     }
@@ -1001,7 +954,7 @@ fn job(
     let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
     let savepoint_dir = state_cx.savepoint_dir;
     let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
-    let um = opt_choice(t, "upgrade_mode", "[job]", &["stateless", "savepoint", "last-state"], d);
+    let um = opt_choice(t, "upgrade_mode", "[job]", crate::schema::keys::UPGRADE_MODES, d);
     let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
         Some("savepoint") => UpgradeMode::Savepoint,
         Some("last-state") => UpgradeMode::LastState,
@@ -1016,7 +969,7 @@ fn job(
                 .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
         );
     }
-    let state = opt_choice(t, "state", "[job]", &["running", "suspended"], d).map_or_else(|| "running".into(), |s| s.value);
+    let state = opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
         && !is_uri(&i.value)

@@ -14,13 +14,13 @@ use crate::model::{Capacity, Defaults, Delivery, DeliveryTool, Env, Project, Sch
 use crate::spec::{EnvSource, Table, Value};
 use crate::versions::Operator;
 
-const TOP_KEYS: &[&str] = &["project", "target", "defaults", "schedule", "scaler", "delivery", "cluster"];
-const PROJECT_KEYS: &[&str] = &["name", "repo_url", "revision"];
-const TARGET_KEYS: &[&str] = &["operator", "kubernetes"];
-const DEFAULTS_KEYS: &[&str] = &["namespace", "timezone", "schedule_strategy", "registry", "service_account"];
-const SCHEDULE_KEYS: &[&str] = &["valid_from"];
-const SCALER_KEYS: &[&str] = &["image"];
-const DELIVERY_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &["project", "target", "defaults", "schedule", "scaler", "delivery", "cluster"];
+pub const PROJECT_KEYS: &[&str] = &["name", "repo_url", "revision"];
+pub const TARGET_KEYS: &[&str] = &["operator", "kubernetes"];
+pub const DEFAULTS_KEYS: &[&str] = &["namespace", "timezone", "schedule_strategy", "registry", "service_account", "manage_namespaces"];
+pub const SCHEDULE_KEYS: &[&str] = &["valid_from"];
+pub const SCALER_KEYS: &[&str] = &["image"];
+pub const DELIVERY_KEYS: &[&str] = &[
     "tool",
     "argocd_namespace",
     "argocd_project",
@@ -31,10 +31,11 @@ const DELIVERY_KEYS: &[&str] = &[
     "flux_interval",
     "self_heal",
     "prune",
+    "flux_shards",
 ];
-const CLUSTER_KEYS: &[&str] = &["cpu", "memory"];
-const OVERLAY_KEYS: &[&str] = &["env", "cluster", "pipelines", "patches", "merge_patches"];
-const ENV_KEYS: &[&str] = &["namespace", "timezone", "labels"];
+pub const CLUSTER_KEYS: &[&str] = &["cpu", "memory"];
+pub const OVERLAY_KEYS: &[&str] = &["env", "cluster", "pipelines", "patches", "merge_patches"];
+pub const ENV_KEYS: &[&str] = &["namespace", "timezone", "labels", "manage_namespaces"];
 
 pub const STRATEGIES: &[&str] = &["utc", "native", "guarded"];
 
@@ -210,7 +211,7 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
         }
     });
 
-    let tool = match opt_choice(delivery, "tool", "[delivery]", &["argocd", "flux", "none"], d).as_ref().map(|s| s.value.as_str()) {
+    let tool = match opt_choice(delivery, "tool", "[delivery]", crate::schema::keys::DELIVERY_TOOLS, d).as_ref().map(|s| s.value.as_str()) {
         Some("flux") => DeliveryTool::Flux,
         Some("none") => DeliveryTool::None,
         _ => DeliveryTool::ArgoCd,
