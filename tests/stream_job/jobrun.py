@@ -1,5 +1,7 @@
-"""Helpers shared by the stream-job tests: which Python has PyFlink, and running several local
-job runs side by side (one PyFlink mini cluster each) and failing with their logs."""
+"""Helpers shared by the stream-job tests: which Python has PyFlink, running several local job
+runs side by side (one PyFlink mini cluster each) and failing with their logs, and running the
+job the way the cluster does (PythonDriver, Flink configuration from a file, the backfill's
+generated flinkConfiguration and tasks.json)."""
 
 import os
 import subprocess
@@ -137,6 +139,18 @@ def flink_conf_dir(path, python, settings):
         for key, value in sorted(settings.items()):
             assert key.split(".")[0] not in sections, "%s: PyFlink's config.yaml already has a %s section" % (key, key.split(".")[0])
             f.write("%s: %s\n" % (key, json.dumps(str(value))))
+    # The client's log (flink_log): PyFlink's log4j-cli.properties truncates the file whenever
+    # log4j (re)opens it (append = false, and it watches its configuration every 30 s); a run
+    # under load once kept only its last lines. Appending keeps the whole log.
+    with open(os.path.join(path, "log4j-cli.properties"), "w", encoding="utf-8") as f:
+        f.write("rootLogger.level = INFO\n"
+                "rootLogger.appenderRef.file.ref = FileAppender\n"
+                "appender.file.name = FileAppender\n"
+                "appender.file.type = FILE\n"
+                "appender.file.append = true\n"
+                "appender.file.fileName = ${sys:log.file}\n"
+                "appender.file.layout.type = PatternLayout\n"
+                "appender.file.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\n")
     return path
 
 

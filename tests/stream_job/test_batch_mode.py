@@ -30,9 +30,10 @@ What BATCH mode needed from the job (jobs/realtime_features/main.py, in_time_ord
 the input of each keyed operator by key and record timestamp, and rows from a table have no
 timestamp there, so a sink writer got each user's (tenant/scenario's) windows in no particular
 order and behaviour ETL's dedupe saw an event_id's copies in no particular order.
-test_batch_sink_writers_get_each_keys_windows_in_order and test_batch_dedupe_keeps_first_and_last_of_three_copies
-guard that (both failed before the fix: 21 of 21 users' windows out of order, 10 of 40 triples
-deduplicated to the middle copy).
+test_batch_sink_writers_get_each_keys_windows_in_order and
+test_batch_dedupe_keeps_first_and_last_of_three_copies guard that: without those timestamps both
+fail (nearly every user's windows out of order; a quarter of the triples deduplicated to the
+middle copy alone).
 """
 
 import datetime
