@@ -120,6 +120,28 @@ def kafka_sink_descriptor(spec, fmt, schema=None):
 
 # --- the job graph ----------------------------------------------------------------------------
 
+def runs_as_batch(t_env, src):
+    """True when Flink runs the job in BATCH runtime mode: `execution.runtime-mode: BATCH` in the
+    Flink configuration (what flinkops emits for a bounded job, SPEC §13.4; in the cluster
+    PythonDriver's environment carries it), or AUTOMATIC with the bounded file source."""
+    mode = t_env.get_config().get("execution.runtime-mode", "STREAMING").strip().upper()
+    return mode == "BATCH" or (mode == "AUTOMATIC" and src["kind"] == "file")
+
+
+def in_time_order(ds, batch, field, minus=0):
+    """ds, in BATCH mode with record timestamps row[field] - minus (see fn.TimestampFromField):
+    the sort Flink puts before each keyed operator then delivers a key's rows in time order.
+    STREAMING mode keeps ds as it is: its rows already come in watermark order, and a new
+    watermark strategy would replace the table's watermarks, which the sink writers wait for."""
+    if not batch:
+        return ds
+    from pyflink.common import WatermarkStrategy
+    import rtf_functions as fn
+    # (in BATCH mode Flink emits no watermarks but the final one, whatever the strategy)
+    return ds.assign_timestamps_and_watermarks(
+        WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(fn.TimestampFromField(field, minus)))
+
+
 def build_job(plan, env, t_env):
     """Add the shared source and every enabled task to env (Kafka sinks through a statement set
     attached to env)."""
@@ -154,6 +176,7 @@ def build_job(plan, env, t_env):
         t_env.execute_sql(kafka_source_ddl(src))
         lines = t_env.to_data_stream(t_env.from_path("rtf_source"))
 
+    batch = runs_as_batch(t_env, src)
     windowed = [name for name in WINDOWED_TASKS if name in tasks]
     user = tasks.get("user-realtime-features")
     parsed = lines.process(
@@ -179,7 +202,7 @@ def build_job(plan, env, t_env):
             if spec["kind"] == "kafka":
                 statements.append((kafka_sink_descriptor(spec, "json"), result))
         if python_sinks:
-            t_env.to_data_stream(result) \
+            in_time_order(t_env.to_data_stream(result), batch, "window_end", 1) \
                 .key_by(fn.ShardKey(rtf_sql.TASK_KEY_FIELDS[name]), key_type=Types.INT()) \
                 .process(fn.SinkWriter(name, python_sinks, "row", window_field="window_end")) \
                 .name("%s: write" % name) \
@@ -191,9 +214,9 @@ def build_job(plan, env, t_env):
         kafka_sinks = [s for s in etl["sinks"] if s["kind"] == "kafka"]
         # Same watermarks as the windowed tasks (the table planner's assigner), then back to a
         # DataStream for the keyed dedupe; the rowtime column itself is not needed there.
-        etl_events = t_env.to_data_stream(
+        etl_events = in_time_order(t_env.to_data_stream(
             with_watermarks(parsed.get_side_output(fn.ETL_TAG), etl["max_ooo_ms"])
-            .select(col("event_id"), col("ts"), col("doc")))
+            .select(col("event_id"), col("ts"), col("doc"))), batch, "ts")
         deduped = etl_events \
             .key_by(lambda r: r[0], key_type=Types.STRING()) \
             .process(fn.EtlDedupe(etl["dedupe_window_ms"]), output_type=fn.ETL_OUT_TYPE) \

@@ -3,6 +3,7 @@
 import zlib
 
 from pyflink.common import Row, Types
+from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import KeyedProcessFunction, KeySelector, OutputTag, ProcessFunction, RuntimeContext
 from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 from pyflink.datastream.time_domain import TimeDomain
@@ -57,6 +58,22 @@ class ParseEvents(ProcessFunction):
             period = ev.period_of_hour(ev.local_hour(event.timestamp, self.zone)) if self.zone else None
             yield Row(o["event_id"], o["tenant_id"], o["scenario_id"], o["user_id"], o["item_id"],
                       o["action_type"], event.timestamp, event.duration(), event.progress(), period)
+
+
+class TimestampFromField(TimestampAssigner):
+    """Record timestamp = row[field] - minus. Only used in BATCH runtime mode (main.py): there
+    Flink sorts the input of every keyed operator by key and then by record timestamp, and rows
+    that come from a table carry none, so the rows of one key arrive in no particular order.
+    With window_end - 1 a sink writer gets each key's windows in window order, as in STREAMING
+    (so a batching sink, which keeps the last row it writes per user or tenant/scenario, ends
+    with the latest window); with the event's timestamp behaviour ETL's dedupe sees the copies
+    of an event_id in time order (the earliest is kept) instead of an arbitrary one."""
+
+    def __init__(self, field, minus=0):
+        self.field, self.minus = field, minus
+
+    def extract_timestamp(self, value, record_timestamp):
+        return value[self.field] - self.minus
 
 
 # Event time of a timer that fires only with the end-of-input watermark (Long.MAX_VALUE).

@@ -22,6 +22,11 @@ from tasks.json, as in the cluster (the source is a `file` source of e2e_events.
   run 2  the same tasks.json but for Redis db 2, another Pushgateway job label and other files,
          with item-hot-score turned off ("enabled": false, nothing else changed): it writes no
          ZSET and no file, and every other task's output is the same as in run 1.
+  run 3  run 1's tasks.json for Redis db 3, another Pushgateway job label and other files, with
+         batch_size 1 on the Redis and Pushgateway sinks (every row is its own write, so what a
+         key holds at the end is the row written last), run as the bounded backfill runs: Flink's
+         BATCH runtime mode from the Flink configuration, main.py started by PythonDriver
+         (jobrun.flink_run, see test_batch_mode.py). Every store ends as in run 1.
 
 e2e_events.jsonl, 30 lines. T0 = 1767247200000 = 2026-01-01T06:00:00Z = 11:30 in Asia/Kolkata
 (UTC+5:30, the time zone given to user-realtime-features), so in the hour [T0, T0+1h) offsets
@@ -85,7 +90,7 @@ H = 60 * M                  # ms per hour
 HALF_LIFE = 30 * M          # item-hot-score's default half_life
 TOP_N = 2                   # item-hot-score's top_n in these runs
 JOB_LABEL = "flinkops-e2e-%d-%d" % (os.getpid(), int(time.time()))   # unique per session
-DB_RUN1, DB_RUN2 = 1, 2
+DB_RUN1, DB_RUN2, DB_RUN3 = 1, 2, 3
 
 
 def require_env(name):
@@ -130,7 +135,8 @@ def e2e():
         import redis
     except ImportError:
         pytest.fail("the test's Python has no redis package (pip install redis==5.2.1)")
-    clients = {db: redis.Redis(host=host, port=port, db=db, decode_responses=True) for db in (DB_RUN1, DB_RUN2)}
+    clients = {db: redis.Redis(host=host, port=port, db=db, decode_responses=True)
+               for db in (DB_RUN1, DB_RUN2, DB_RUN3)}
     for client in clients.values():
         client.flushdb()        # a server started for these tests (.ci/stream-job-e2e)
     with urllib.request.urlopen(pushgateway + "/-/ready", timeout=5) as resp:
@@ -140,6 +146,7 @@ def e2e():
     runs = {
         "1": dict(db=DB_RUN1, job=JOB_LABEL, disabled=()),
         "2": dict(db=DB_RUN2, job=JOB_LABEL + "-run2", disabled=("item-hot-score",)),
+        "3": dict(db=DB_RUN3, job=JOB_LABEL + "-batch", disabled=(), batch=True),
     }
     procs = {}
     started = time.time()
@@ -149,16 +156,28 @@ def e2e():
         config = tasks_json(out, host, port, run["db"], pushgateway, run["job"])
         for task in run["disabled"]:
             config["tasks"][task]["enabled"] = False     # the only change: turning the task off
+        if run.get("batch"):
+            for task in config["tasks"].values():
+                for sink_name, sink in task["params"]["sinks"].items():
+                    if sink.get("kind", sink_name) in ("redis", "pushgateway"):   # the name is the default kind
+                        sink["batch_size"] = 1
         path = os.path.join(tmp, "tasks-%s.json" % name)
         with open(path, "w") as f:
             json.dump(config, f, indent=2, sort_keys=True)
+        if run.get("batch"):
+            work = run["work"] = os.path.join(tmp, "flink-run" + name)
+            os.makedirs(work)
+            conf = jobrun.flink_conf_dir(os.path.join(work, "conf"), python, jobrun.backfill_flink_settings("BATCH"))
+            procs[name] = jobrun.flink_run(python, MAIN, ["--tasks-config", path], conf, work,
+                                           os.path.join(tmp, "run%s.log" % name))
+            continue
         java_tmp = os.path.join(tmp, "java-tmp-" + name)
         os.makedirs(java_tmp)
         env = dict(os.environ, JVM_ARGS=(os.environ.get("JVM_ARGS", "") + " -Djava.io.tmpdir=" + java_tmp).strip())
         procs[name] = jobrun.start([python, MAIN, "--tasks-config", path], tmp, env,
                                    os.path.join(tmp, "run%s.log" % name))
     jobrun.wait_all(procs, lambda name: os.path.join(tmp, "run%s.log" % name))
-    print("\nthe two end-to-end runs took %.1fs together (logs in %s)" % (time.time() - started, tmp))
+    print("\nthe three end-to-end runs took %.1fs together (logs in %s)" % (time.time() - started, tmp))
     yield {"runs": runs, "redis": clients, "pushgateway": pushgateway, "finished": time.time()}
     if not os.environ.get("RTF_KEEP_TMP"):
         shutil.rmtree(tmp, ignore_errors=True)
@@ -490,3 +509,47 @@ def test_disabled_task_is_skipped(e2e):
         assert r2.hgetall(key) == e2e["redis"][DB_RUN1].hgetall(key)
     assert pushed_groups(e2e["pushgateway"], run2["job"]) == pushed_groups(e2e["pushgateway"], JOB_LABEL)
 
+
+
+# --- the bounded job: BATCH runtime mode ------------------------------------------------------
+
+def test_batch_run_leaves_every_store_as_the_streaming_run(e2e):
+    """Run 3 (BATCH mode from the Flink configuration, batch_size 1 on Redis and the Pushgateway):
+    the same profiles, ZSETs, Pushgateway groups and captured rows as run 1. With batch_size 1 a
+    key keeps the row written last, so this also shows each key's windows were written in order."""
+    run1, run3 = e2e["runs"]["1"], e2e["runs"]["3"]
+    log = jobrun.flink_log(run3["work"])
+    assert "execution.runtime-mode, BATCH" in log and "BatchExecutionStateBackend" in log
+    r1, r3 = e2e["redis"][DB_RUN1], e2e["redis"][DB_RUN3]
+    profiles = sorted(r1.keys("user:profile:*"))
+    assert sorted(r3.keys("user:profile:*")) == profiles and len(profiles) == 6
+    for key in profiles:
+        assert r3.hgetall(key) == r1.hgetall(key), key
+    assert r3.hgetall("user:profile:u1")["window_start"] == str(T0 + H)     # the later window won
+    assert sorted(r3.keys("hot:items:*")) == ["hot:items:t1:s1", "hot:items:t1:s2"]
+    for key in ("hot:items:t1:s1", "hot:items:t1:s2"):
+        z1 = r1.zrevrange(key, 0, -1, withscores=True)
+        z3 = r3.zrevrange(key, 0, -1, withscores=True)
+        assert [m for m, _ in z3] == [m for m, _ in z1], key
+        assert [sc for _, sc in z3] == pytest.approx([sc for _, sc in z1], rel=1e-12), key
+        assert 0 < r3.ttl(key) <= 7200, key
+    groups = pushed_groups(e2e["pushgateway"], run3["job"])
+    assert set(groups) == set(EXPECTED_PUSHED)
+    for group, expected in EXPECTED_PUSHED.items():
+        assert groups[group] == pytest.approx(expected, rel=1e-12), group
+    assert sorted(os.listdir(run3["out"])) == sorted(os.listdir(run1["out"]))
+    for name in os.listdir(run1["out"]):
+        a = read_jsonl(os.path.join(run1["out"], name))
+        b = read_jsonl(os.path.join(run3["out"], name))
+        if name == "item-hot-score.jsonl":      # sums of doubles: the last bits may differ
+            keys = ("tenant_id", "scenario_id", "window_end", "rank")
+            a, b = sort_rows(a, *keys), sort_rows(b, *keys)
+            assert [dict(r, score=0) for r in b] == [dict(r, score=0) for r in a]
+            assert [r["score"] for r in b] == pytest.approx([r["score"] for r in a], rel=1e-12)
+        else:
+            assert sorted(map(json.dumps, b)) == sorted(map(json.dumps, a)), name
+    # the MongoDB $set documents, applied in the order the sink got them, leave the latest windows
+    collection = {}
+    for row in read_jsonl(os.path.join(run3["out"], "mongodb-user_profiles.jsonl")):
+        collection.setdefault((row["tenant_id"], row["user_id"]), {}).update(row)
+    assert collection == latest_profiles()
