@@ -381,3 +381,29 @@ fn s3_state_directories_and_task_uris_enable_the_s3_filesystem_plugin() {
     assert!(!backfill.contains("checkpoints.dir: s3://"), "{backfill}");
     assert!(backfill.contains("- name: ENABLE_BUILT_IN_PLUGINS\n          value: flink-s3-fs-presto-2.2.1.jar\n"), "{backfill}");
 }
+
+/// A reader that goes away (`flinkops explain … | head`) ends the run the Unix way, by SIGPIPE,
+/// never with a panic message about a failed `print!`.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // every write now fails with EPIPE, whatever the timing
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("flinkops"))
+        .current_dir(project_root())
+        .args(["explain", "flink-realtime-features", "--env", "prod"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.signal(), Some(libc_sigpipe()), "status {:?}: {err}", o.status);
+}
+
+/// SIGPIPE is 13 on every Unix flinkops runs on (Linux, macOS, the BSDs).
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}
