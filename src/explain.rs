@@ -676,7 +676,7 @@ impl Layers {
 }
 
 fn num(x: f64) -> String {
-    crate::validate::pipeline::format_number(x)
+    crate::units::format_number(x)
 }
 
 fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Provenance> {

@@ -22,5 +22,6 @@ pub mod schedule;
 pub mod schema;
 pub mod spec;
 pub mod sync;
+pub mod units;
 pub mod validate;
 pub mod versions;

@@ -6,7 +6,7 @@
 
 use indexmap::IndexMap;
 
-use crate::validate::memory::MemorySize;
+use crate::units::MemorySize;
 use crate::versions::{ConnectorBuild, FlinkVersion, Operator};
 
 /// `flinkops.toml`, checked.

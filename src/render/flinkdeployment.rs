@@ -12,7 +12,7 @@ use crate::bundle::{JOB_DIR, PYTHON};
 use crate::model::{
     ContainerResources, DeliveryTool, DeploymentMode, EnvValue, JobKind, Pipeline, Project, ScalingMode, StateBackend, UpgradeMode,
 };
-use crate::validate::pipeline::format_number;
+use crate::units::format_number;
 use crate::versions::Operator;
 
 /// Marks a bounded job's FlinkDeployment (SPEC §13.4).

@@ -5,7 +5,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::model::{Env, Pipeline, Project, ScalingMode};
-use crate::validate::pipeline::format_number;
+use crate::units::format_number;
 
 /// The most TaskManagers a pipeline can run.
 pub fn max_taskmanagers(p: &Pipeline) -> u32 {

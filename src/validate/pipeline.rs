@@ -1417,9 +1417,7 @@ fn autoscaling(
 }
 
 /// Formats a number the way a person writes it: `1` not `1.0`, `0.5`.
-pub fn format_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
-}
+pub use crate::units::format_number;
 
 /// SPEC §17: two entries of one pipeline that fire at the same local minute are an error: their
 /// CronJobs would race, and which bounds win would depend on which pod finishes last.
