@@ -13,6 +13,7 @@ pub mod day2;
 pub mod diag;
 pub mod emit;
 pub mod explain;
+pub mod layout;
 pub mod model;
 pub mod patch;
 pub mod render;
