@@ -5,10 +5,13 @@
 //! `{"summary": {"added": N, "modified": N, "removed": N}, "changes": [{"path", "env",
 //! "status", "diff"}]}` with `env` null for files outside `out/<env>/`.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use super::{Exit, Global, sync_error};
 use flinkops::compile::Passes;
+use flinkops::layout;
 use flinkops::sync::{self, Change, Status};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -32,14 +35,17 @@ pub struct Args {
 /// Most diff bytes a Markdown report shows (PR comments are limited to 65536 characters).
 const MARKDOWN_BUDGET: usize = 60_000;
 
-/// The environment a path belongs to: `out/<env>/…`, `out/argocd/<env>.yaml`, `out/flux/<env>.yaml`.
+/// The environment a path belongs to: `out/<env>/…`, `out/argocd/<env>.yaml`,
+/// `out/argocd/<env>/<unit>.yaml` (and the same under `out/flux/`).
 fn env_of(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("out/")?;
-    let (first, tail) = rest.split_once('/')?;
-    match first {
-        "images" => None,
-        "argocd" | "flux" => tail.strip_suffix(".yaml").map(str::to_string),
-        env => Some(env.to_string()),
+    layout::locate(path).map(|l| l.env)
+}
+
+/// The heading of a unit's group in the Markdown report (`None`: the env-level files).
+fn unit_heading(unit: &Option<String>) -> String {
+    match unit {
+        Some(u) => format!("`{u}`"),
+        None => "environment files (kustomization, root Application / Kustomization)".into(),
     }
 }
 
@@ -57,32 +63,42 @@ fn markdown(changes: &[Change]) -> String {
         s.push_str("No changes to `out/`.\n");
         return s;
     }
-    let mut groups: std::collections::BTreeMap<String, Vec<&Change>> = Default::default();
+    // Env → unit → changes: one section per environment, one sub-section per delivery unit
+    // (SPEC §14), so a reviewer sees which Applications / Kustomizations a change touches.
+    // The env-level files (unit `None`) come first.
+    let mut groups: BTreeMap<String, BTreeMap<Option<String>, Vec<&Change>>> = BTreeMap::new();
     for c in changes {
-        groups.entry(env_of(&c.path).unwrap_or_else(|| "(shared: images)".into())).or_default().push(c);
+        let (env, unit) = match layout::locate(&c.path) {
+            Some(l) => (l.env, l.unit),
+            None => ("(shared: images)".into(), Some("images".into())),
+        };
+        groups.entry(env).or_default().entry(unit).or_default().push(c);
     }
-    s.push_str("| environment | added | changed | removed |\n|---|---|---|---|\n");
-    for (env, cs) in &groups {
-        let n = |st| cs.iter().filter(|c| c.status == st).count();
-        s.push_str(&format!("| {env} | {} | {} | {} |\n", n(Status::Added), n(Status::Modified), n(Status::Removed)));
+    s.push_str("| environment | units | added | changed | removed |\n|---|---|---|---|---|\n");
+    for (env, units) in &groups {
+        let n = |st| units.values().flatten().filter(|c| c.status == st).count();
+        s.push_str(&format!("| {env} | {} | {} | {} | {} |\n", units.len(), n(Status::Added), n(Status::Modified), n(Status::Removed)));
     }
     let mut budget = MARKDOWN_BUDGET;
     let mut cut = vec![];
-    for (env, cs) in &groups {
+    for (env, units) in &groups {
         s.push_str(&format!("\n#### {env}\n"));
-        for c in cs {
-            let d = sync::unified_diff(c);
-            if d.len() > budget {
-                cut.push(c.path.clone());
-                s.push_str(&format!("\n- `{}` ({}) — diff not shown, see below\n", c.path, status_word(c.status)));
-                continue;
+        for (unit, cs) in units {
+            s.push_str(&format!("\n##### {}\n", unit_heading(unit)));
+            for c in cs {
+                let d = sync::unified_diff(c);
+                if d.len() > budget {
+                    cut.push(c.path.clone());
+                    s.push_str(&format!("\n- `{}` ({}) — diff not shown, see below\n", c.path, status_word(c.status)));
+                    continue;
+                }
+                budget -= d.len();
+                s.push_str(&format!(
+                    "\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n",
+                    c.path,
+                    status_word(c.status)
+                ));
             }
-            budget -= d.len();
-            s.push_str(&format!(
-                "\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n",
-                c.path,
-                status_word(c.status)
-            ));
         }
     }
     if !cut.is_empty() {
