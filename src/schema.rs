@@ -1,4 +1,4 @@
-//! The JSON Schema of a pipeline spec (`flinkops schema`), for editors (e.g. Taplo / Even Better
+//! The JSON Schemas of a pipeline spec, `flinkops.toml` and an overlay (`flinkops schema`), for editors (e.g. Taplo / Even Better
 //! TOML) to complete keys and flag typos while typing. Validation proper is the validate phase:
 //! this schema states the shape (keys, types, enums), not the cross-field rules.
 //!
@@ -132,6 +132,103 @@ pub fn pipeline_schema() -> Value {
     })
 }
 
+fn dns_label(description: &str) -> Value {
+    json!({ "type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63, "description": description })
+}
+
+fn cluster() -> Value {
+    closed(
+        "A capacity budget: generate fails when the env's pipelines could need more",
+        json!({
+            "cpu": { "type": "number", "exclusiveMinimum": 0 },
+            "memory": { "type": "string", "description": "e.g. \"128Gi\"" },
+        }),
+    )
+}
+
+fn manage_namespaces() -> Value {
+    json!({
+        "type": "boolean",
+        "description": "Emit the _namespaces unit: a Namespace per namespace holding a FlinkDeployment, and a ServiceAccount, Role and RoleBinding per Flink service account in it (default true; false when a platform team provides them)",
+    })
+}
+
+/// The schema of `flinkops.toml`.
+pub fn project_schema() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://flinkops.dev/schema/project.json",
+        "title": "flinkops project settings (flinkops.toml)",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "project": closed("The project", json!({
+                "name": dns_label("Used in labels and GitOps object names"),
+                "repo_url": { "type": "string", "description": "What Argo CD / Flux pull" },
+                "revision": { "type": "string" },
+            })),
+            "target": closed("What the output runs on", json!({
+                "operator": { "enum": ["1.15", "1.16"] },
+                "kubernetes": { "type": "string", "pattern": "^1\\.[0-9]+$" },
+            })),
+            "defaults": closed("What every pipeline inherits unless it or the overlay says otherwise", json!({
+                "namespace": dns_label("Namespace of the pipelines' objects"),
+                "timezone": { "type": "string", "description": "IANA time-zone name" },
+                "schedule_strategy": { "enum": crate::validate::project::STRATEGIES },
+                "registry": { "type": "string", "description": "Where bundle images are pushed" },
+                "service_account": dns_label("The Flink service account"),
+                "manage_namespaces": manage_namespaces(),
+            })),
+            "schedule": closed("The schedule horizon", json!({
+                "valid_from": { "type": "string", "format": "date" },
+            })),
+            "scaler": closed("The scaling CronJobs", json!({
+                "image": { "type": "string", "description": "Pinned image with sh, date and kubectl" },
+            })),
+            "delivery": closed("How Argo CD or Flux apply out/", json!({
+                "tool": { "enum": ["argocd", "flux", "none"] },
+                "argocd_namespace": { "type": "string" },
+                "argocd_project": { "type": "string" },
+                "argocd_server": { "type": "string" },
+                "flux_namespace": { "type": "string" },
+                "flux_source": { "type": "string", "description": "Name of the GitRepository Flux already has" },
+                "flux_version": { "type": "string", "pattern": "^[0-9]+\\.[0-9]+$" },
+                "flux_interval": { "type": "string" },
+                "self_heal": { "type": "boolean" },
+                "prune": { "type": "boolean" },
+                "flux_shards": {
+                    "type": "integer", "minimum": 0, "maximum": 1024,
+                    "description": "Label each pipeline's Flux Kustomization sharding.fluxcd.io/key: shard<k> over this many kustomize-controller shards (0: off)",
+                },
+            })),
+            "cluster": cluster(),
+        },
+    })
+}
+
+/// The schema of `overlays/<env>/overlay.toml`.
+pub fn overlay_schema() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://flinkops.dev/schema/overlay.json",
+        "title": "flinkops environment overlay",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "env": closed("Settings of the environment", json!({
+                "namespace": dns_label("Namespace of the env's pipelines"),
+                "timezone": { "type": "string", "description": "IANA time-zone name" },
+                "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+                "manage_namespaces": manage_namespaces(),
+            })),
+            "cluster": cluster(),
+            "pipelines": { "type": "object", "description": "Per-pipeline overrides, merged over the pipeline file", "additionalProperties": { "type": "object" } },
+            "patches": { "type": "array", "items": { "type": "object" }, "description": "RFC 6902 JSON patches" },
+            "merge_patches": { "type": "array", "items": { "type": "object" }, "description": "RFC 7396 merge patches" },
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +258,27 @@ mod tests {
         assert_eq!(keys(&s["properties"]["autoscaling"]["properties"]["schedule"]["items"]), sorted(p::ENTRY_KEYS));
         assert_eq!(keys(&s["properties"]["autoscaling"]["properties"]["operator"]), sorted(p::OPERATOR_KEYS));
         assert_eq!(keys(&s["properties"]["tasks"]["items"]), sorted(p::TASK_KEYS));
+    }
+
+    #[test]
+    fn project_and_overlay_schemas_have_exactly_the_keys_the_validator_accepts() {
+        use crate::validate::project as v;
+        let s = project_schema();
+        assert_eq!(keys(&s), sorted(v::TOP_KEYS));
+        for (section, known) in [
+            ("project", v::PROJECT_KEYS),
+            ("target", v::TARGET_KEYS),
+            ("defaults", v::DEFAULTS_KEYS),
+            ("schedule", v::SCHEDULE_KEYS),
+            ("scaler", v::SCALER_KEYS),
+            ("delivery", v::DELIVERY_KEYS),
+            ("cluster", v::CLUSTER_KEYS),
+        ] {
+            assert_eq!(keys(&s["properties"][section]), sorted(known), "[{section}]");
+        }
+        let o = overlay_schema();
+        assert_eq!(keys(&o), sorted(v::OVERLAY_KEYS));
+        assert_eq!(keys(&o["properties"]["env"]), sorted(v::ENV_KEYS));
+        assert_eq!(keys(&o["properties"]["cluster"]), sorted(v::CLUSTER_KEYS));
     }
 }

@@ -263,6 +263,35 @@ fn schema_accepts_every_spec_in_the_repository_and_rejects_typos() {
 }
 
 #[test]
+fn project_and_overlay_schemas_accept_every_file_in_the_repository_and_reject_typos() {
+    for (which, file_name, typo) in [
+        ("project", "flinkops.toml", "[defaults]\nmanage_namespace = false\n"),
+        ("overlay", "overlay.toml", "[env]\nmanage_namespace = false\n"),
+    ] {
+        let o = flinkops(&project_root(), &["schema", which]);
+        assert!(o.status.success());
+        let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let mut checked = 0;
+        for e in walkdir::WalkDir::new(project_root()).into_iter().filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git") {
+            let e = e.unwrap();
+            if e.file_name() != file_name {
+                continue;
+            }
+            let v: serde_json::Value = toml::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", e.path().display());
+            checked += 1;
+        }
+        assert!(checked >= 5, "{which}: only {checked} files checked");
+        let ok: serde_json::Value = toml::from_str(&typo.replace("manage_namespace ", "manage_namespaces ")).unwrap();
+        assert!(validator.is_valid(&ok), "{which}");
+        let typo: serde_json::Value = toml::from_str(typo).unwrap();
+        assert!(!validator.is_valid(&typo), "{which}");
+    }
+}
+
+#[test]
 fn diff_markdown_groups_by_environment_and_unit_with_fenced_diffs() {
     let repo = example_copy();
     let p = repo.path().join("pipelines/flink-realtime-features.toml");
