@@ -201,10 +201,17 @@ fn init_scaffolds_a_repository_that_checks_clean_and_refuses_to_overwrite() {
         "overlays/prod/overlay.toml",
         ".github/workflows/flinkops.yml",
         "out/.flinkops",
+        "out/dev/kustomization.yaml",
+        "out/dev/_namespaces/kustomization.yaml",
+        "out/dev/event-counts/kustomization.yaml",
+        "out/argocd/dev.yaml",
+        "out/argocd/dev/_namespaces.yaml",
+        "out/argocd/prod/event-counts.yaml",
     ] {
         assert!(target.join(f).is_file(), "{f} missing");
     }
     assert!(std::fs::read_to_string(target.join("flinkops.toml")).unwrap().contains("name = \"my-flink-repo\""));
+    assert!(stderr(&o).contains("kubectl apply -n argocd -f out/argocd/dev.yaml"), "{}", stderr(&o));
     let o = flinkops(&target, &["generate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = flinkops(&target, &["check"]);
