@@ -5,8 +5,10 @@
 //! bundle (image specs) → render → patch → emit — batch by batch: a batch of pipelines is parsed,
 //! validated for every env, rendered, patched and emitted, then dropped. Memory holds one batch of
 //! trees, models and objects however big the repository is; what needs every pipeline (duplicate
-//! names, the capacity budget, patches that match nothing, the kustomization and the GitOps
-//! object of an env) is gathered in small per-env summaries ([`EnvRun`]).
+//! names, the capacity budget, patches that match nothing, the env's namespaces unit and its
+//! kustomization listing the units) is gathered in small per-env summaries ([`EnvRun`]). Each
+//! pipeline is its own delivery unit (SPEC §14): its kustomization and its Argo CD Application /
+//! Flux Kustomization are emitted with its batch.
 //!
 //! A file handed to the sink is only final when the whole run has no error, and errors can turn
 //! up in any batch (or only at the end). [`Passes::One`] suits callers that compare: they drop
@@ -23,6 +25,7 @@ use std::path::Path;
 use crate::bundle::{self, Bundle};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Sources};
 use crate::emit;
+use crate::layout::{self, ARGOCD_DIR, FLUX_DIR, NAMESPACES_UNIT};
 use crate::model::{DeliveryTool, Env, Pipeline, Project};
 use crate::patch;
 use crate::render::{self, Resource, delivery};
@@ -139,11 +142,12 @@ struct EnvRun {
     /// Pipeline name → its file and where the name comes from: duplicate names.
     seen: HashMap<String, (String, crate::diag::Loc)>,
     usage: Vec<validate::capacity::Usage>,
-    fields: Vec<delivery::RuntimeField>,
     patches: Option<patch::PatchSet>,
-    namespaces: BTreeSet<String>,
+    /// Namespace → the service accounts of the FlinkDeployments in it (SPEC §13.2).
+    namespaces: BTreeMap<String, BTreeSet<String>>,
     header_sources: BTreeSet<String>,
-    files: Vec<String>,
+    /// The pipelines (units) emitted so far.
+    units: Vec<String>,
     pipelines: Vec<Pipeline>,
 }
 
@@ -188,13 +192,7 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
     }
     let env_sources: Vec<&EnvSource> = repo.envs.iter().filter(|e| opts.envs.is_empty() || opts.envs.contains(&e.name)).collect();
     if !opts.envs.is_empty() {
-        let mut prefixes = vec![];
-        for e in &env_sources {
-            prefixes.push(format!("out/{}/", e.name));
-            prefixes.push(format!("out/argocd/{}.yaml", e.name));
-            prefixes.push(format!("out/flux/{}.yaml", e.name));
-        }
-        c.scope = Scope { prefixes };
+        c.scope = Scope { prefixes: env_sources.iter().flat_map(|e| layout::env_scope(&e.name)).collect() };
     }
 
     let Some(project) = project else {
@@ -445,7 +443,6 @@ impl Ctx<'_> {
         }
         run.usage.extend(models.iter().map(validate::capacity::usage));
         validate::delivery::check(self.project, &models, self.flux_version_at().as_ref(), &mut run.summary);
-        run.fields.extend(delivery::runtime_fields(&models));
         models
     }
 
@@ -515,44 +512,111 @@ impl Ctx<'_> {
         if let Some(ps) = &mut run.patches {
             ps.apply(&mut resources, &mut run.render);
         }
-        run.namespaces.extend(resources.iter().filter_map(|r| r.namespace.clone()));
+        // After the patches: the namespaces unit follows the FlinkDeployments as emitted.
+        for r in resources.iter().filter(|r| r.kind == "FlinkDeployment") {
+            let sas = run.namespaces.entry(r.namespace.clone().unwrap_or_default()).or_default();
+            sas.extend(r.body["spec"]["serviceAccount"].as_str().map(str::to_string));
+        }
         if out == Output::Everything {
-            emit_resources(&e.env.name, resources, run, sink);
+            emit_units(&e.env.name, resources, run, sink);
+            self.emit_unit_objects(&e.env, models, sink);
         }
     }
 
-    /// The env's files that need all its pipelines: Flux namespaces, the kustomization and the
-    /// Argo CD Application or Flux Kustomization.
+    /// Each pipeline's Argo CD Application or Flux Kustomization, with exactly its own ignore
+    /// rules.
+    fn emit_unit_objects(&self, env: &Env, models: &[Pipeline], sink: &dyn Sink) {
+        // Every pipeline has a FlinkDeployment, so a managed env with pipelines has the unit.
+        let namespaces_unit = env.manages_namespaces(self.project);
+        models.par_iter().for_each(|p| {
+            let fields = delivery::runtime_fields(std::slice::from_ref(p));
+            let (dir, r) = match self.project.delivery.tool {
+                DeliveryTool::ArgoCd => (ARGOCD_DIR, delivery::argocd_pipeline(self.project, env, p, &fields, self.project_path)),
+                DeliveryTool::Flux => {
+                    (FLUX_DIR, delivery::flux_pipeline(self.project, env, p, &fields, namespaces_unit, self.project_path))
+                }
+                DeliveryTool::None => return,
+            };
+            sink.put(layout::unit_file(dir, &env.name, &p.name), emit::resource(&r).into_bytes());
+        });
+    }
+
+    /// The env's files that need all its pipelines: the namespaces unit, the kustomization
+    /// listing the units and the root Argo CD Application or Flux Kustomization.
     fn finish_env(&self, e: &EnvInput, run: &mut EnvRun, sink: &dyn Sink) {
         let env = &e.env;
-        emit_resources(&env.name, delivery::namespaces(self.project, env, &run.namespaces, self.project_path), run, sink);
+        let mut units = vec![];
+        if env.manages_namespaces(self.project) && !run.namespaces.is_empty() {
+            emit_namespaces_unit(self.project, env, &run.namespaces, self.project_path, sink);
+            units.push(NAMESPACES_UNIT.to_string());
+        }
+        run.units.sort();
+        units.extend(run.units.iter().cloned());
         let header: Vec<String> = run.header_sources.iter().cloned().collect();
-        sink.put(format!("out/{}/kustomization.yaml", env.name), emit::kustomization(&run.files, &header).into_bytes());
-        run.fields.sort();
-        let gitops = match self.project.delivery.tool {
-            DeliveryTool::ArgoCd => Some(("argocd", delivery::argocd(self.project, env, &run.namespaces, &run.fields, self.project_path))),
-            DeliveryTool::Flux => Some(("flux", delivery::flux(self.project, env, &run.namespaces, &run.fields, self.project_path))),
-            DeliveryTool::None => None,
+        sink.put(layout::env_kustomization(&env.name), emit::kustomization_in_order(&units, &header).into_bytes());
+        let (dir, root, namespaces) = match self.project.delivery.tool {
+            DeliveryTool::ArgoCd => (
+                ARGOCD_DIR,
+                delivery::argocd_root(self.project, env, self.project_path),
+                delivery::argocd_namespaces(self.project, env, self.project_path),
+            ),
+            DeliveryTool::Flux => (
+                FLUX_DIR,
+                delivery::flux_root(self.project, env, self.project_path),
+                delivery::flux_namespaces(self.project, env, self.project_path),
+            ),
+            DeliveryTool::None => return,
         };
-        if let Some((dir, r)) = gitops {
-            sink.put(format!("out/{dir}/{}.yaml", env.name), emit::resource(&r).into_bytes());
+        sink.put(layout::root_file(dir, &env.name), emit::resource(&root).into_bytes());
+        if units.first().is_some_and(|u| u == NAMESPACES_UNIT) {
+            sink.put(layout::unit_file(dir, &env.name, NAMESPACES_UNIT), emit::resource(&namespaces).into_bytes());
         }
     }
 }
 
-/// Emits objects of one env (both cores) into the sink and notes their files and sources for
-/// the env's kustomization. The objects are consumed — and so freed — on the worker threads.
-fn emit_resources(env: &str, resources: Vec<Resource>, run: &mut EnvRun, sink: &dyn Sink) {
-    for r in &resources {
-        run.header_sources.extend(r.sources.iter().cloned());
+/// The `_namespaces` unit of an env (SPEC §13.2): `_namespaces/<namespace>/<kind>-<name>.yaml`
+/// for each namespace holding a FlinkDeployment, and its kustomization.
+fn emit_namespaces_unit(
+    project: &Project,
+    env: &Env,
+    namespaces: &BTreeMap<String, BTreeSet<String>>,
+    project_file: &str,
+    sink: &dyn Sink,
+) {
+    let mut files = vec![];
+    let mut header = BTreeSet::new();
+    for (ns, sas) in namespaces {
+        for r in delivery::namespace_objects(project, env, ns, sas, project_file) {
+            let rel = format!("{ns}/{}-{}.yaml", r.kind.to_ascii_lowercase(), r.name);
+            header.extend(r.sources.iter().cloned());
+            sink.put(format!("{}/{rel}", layout::unit_dir(&env.name, NAMESPACES_UNIT)), emit::resource(&r).into_bytes());
+            files.push(rel);
+        }
     }
-    let files: Vec<String> = resources
-        .into_par_iter()
-        .map(|r| {
-            let rel = r.file_name();
-            sink.put(format!("out/{env}/{rel}"), emit::resource(&r).into_bytes());
-            rel
-        })
-        .collect();
-    run.files.extend(files);
+    let header: Vec<String> = header.into_iter().collect();
+    sink.put(layout::unit_kustomization(&env.name, NAMESPACES_UNIT), emit::kustomization(&files, &header).into_bytes());
+}
+
+/// Emits the objects of a batch of pipelines (both cores) into the sink, and each pipeline's
+/// kustomization listing its files; notes the units and sources for the env's kustomization.
+/// The objects are consumed — and so freed — on the worker threads.
+fn emit_units(env: &str, resources: Vec<Resource>, run: &mut EnvRun, sink: &dyn Sink) {
+    // Pipeline → (its files relative to its folder, the sources of its objects).
+    let mut units: BTreeMap<&str, (Vec<String>, BTreeSet<&str>)> = BTreeMap::new();
+    let mut names = vec![];
+    for r in &resources {
+        let p = r.pipeline.as_deref().expect("pipeline objects belong to a pipeline");
+        let unit = units.entry(p).or_default();
+        unit.0.push(format!("{}-{}.yaml", r.kind.to_ascii_lowercase(), r.name));
+        unit.1.extend(r.sources.iter().map(String::as_str));
+    }
+    for (p, (files, sources)) in &units {
+        run.header_sources.extend(sources.iter().map(|s| s.to_string()));
+        let header: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+        sink.put(layout::unit_kustomization(env, p), emit::kustomization(files, &header).into_bytes());
+        names.push(p.to_string());
+    }
+    drop(units);
+    resources.into_par_iter().for_each(|r| sink.put(format!("out/{env}/{}", r.file_name()), emit::resource(&r).into_bytes()));
+    run.units.extend(names);
 }

@@ -46,14 +46,20 @@ pub fn resource(r: &Resource) -> String {
     s
 }
 
-/// `out/<env>/kustomization.yaml`: every resource file of the env, sorted.
+/// A unit's `kustomization.yaml` (SPEC §14): its files, sorted.
 pub fn kustomization(files: &[String], sources: &[String]) -> String {
     let mut files = files.to_vec();
     files.sort();
+    kustomization_in_order(&files, sources)
+}
+
+/// A `kustomization.yaml` listing `resources` in the order given: the env-level one lists
+/// `_namespaces` first, then the pipelines (a digit sorts before `_`).
+pub fn kustomization_in_order(resources: &[String], sources: &[String]) -> String {
     let v = serde_json::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": files,
+        "resources": resources,
     });
     let mut s = header(sources);
     s.push_str(&yaml(&v));

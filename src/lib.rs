@@ -15,6 +15,7 @@ pub mod emit;
 pub mod explain;
 pub mod gitrev;
 pub mod impact;
+pub mod layout;
 pub mod model;
 pub mod patch;
 pub mod render;

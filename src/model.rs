@@ -33,6 +33,8 @@ pub struct Defaults {
     pub schedule_strategy: ScheduleStrategy,
     pub registry: Option<String>,
     pub service_account: String,
+    /// `manage_namespaces`: emit the `_namespaces` unit (SPEC §13.2) unless an overlay says otherwise.
+    pub manage_namespaces: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,9 @@ pub struct Delivery {
     pub flux_interval: String,
     pub self_heal: bool,
     pub prune: bool,
+    /// `flux_shards`: how many kustomize-controller shards per-pipeline Kustomizations spread
+    /// over (SPEC §14); 0 is off.
+    pub flux_shards: u32,
 }
 
 /// A capacity budget (`[cluster]`).
@@ -80,6 +85,16 @@ pub struct Env {
     pub timezone: Option<String>,
     pub labels: IndexMap<String, String>,
     pub cluster: Option<Capacity>,
+    /// The overlay's `[env] manage_namespaces`, when it sets one (see [`Env::manages_namespaces`]).
+    pub manage_namespaces: Option<bool>,
+}
+
+impl Env {
+    /// Whether flinkops emits this env's `_namespaces` unit (SPEC §13.2): the overlay's
+    /// `[env] manage_namespaces`, else `[defaults]`'s.
+    pub fn manages_namespaces(&self, project: &Project) -> bool {
+        self.manage_namespaces.unwrap_or(project.defaults.manage_namespaces)
+    }
 }
 
 /// One pipeline in one environment, fully resolved.

@@ -351,3 +351,18 @@ fn a_native_schedule_before_1990_warns_that_it_gets_no_reconcile_job() {
     assert!(files.iter().any(|f| f.contains("cronjob-orders-daytime-scale-up")), "{files:?}");
     assert!(!files.iter().any(|f| f.contains("scaling-reconcile")), "{files:?}");
 }
+bad!(misspelt_manage_namespaces_in_defaults, located: true, |r| {
+    write(r, "flinkops.toml", &PROJECT.replace("[defaults]\n", "[defaults]\nmanage_namespace = false\n"))
+}, "unknown key `manage_namespace` in [defaults]", "did you mean `manage_namespaces`?");
+bad!(misspelt_manage_namespaces_in_an_overlay, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[env]\nmanage_namespace = false\n")
+}, "unknown key `manage_namespace` in [env]", "did you mean `manage_namespaces`?", "overlays/dev/overlay.toml:2:1");
+bad!(manage_namespaces_is_not_a_bool, located: true, |r| {
+    write(r, "overlays/dev/overlay.toml", "[env]\nmanage_namespaces = \"no\"\n")
+}, "`manage_namespaces` in [env] must be true or false, found a string", "overlays/dev/overlay.toml:2:21");
+bad!(negative_flux_shards, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}\n[delivery]\ntool = \"flux\"\nflux_shards = -1\n"))
+}, "`flux_shards` in [delivery] is -1, out of range", "flinkops.toml:10:15");
+bad!(misspelt_flux_shards, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}\n[delivery]\ntool = \"flux\"\nflux_shard = 4\n"))
+}, "unknown key `flux_shard` in [delivery]", "did you mean `flux_shards`?");

@@ -213,10 +213,17 @@ fn init_scaffolds_a_repository_that_checks_clean_and_refuses_to_overwrite() {
         "overlays/prod/overlay.toml",
         ".github/workflows/flinkops.yml",
         "out/.flinkops",
+        "out/dev/kustomization.yaml",
+        "out/dev/_namespaces/kustomization.yaml",
+        "out/dev/event-counts/kustomization.yaml",
+        "out/argocd/dev.yaml",
+        "out/argocd/dev/_namespaces.yaml",
+        "out/argocd/prod/event-counts.yaml",
     ] {
         assert!(target.join(f).is_file(), "{f} missing");
     }
     assert!(std::fs::read_to_string(target.join("flinkops.toml")).unwrap().contains("name = \"my-flink-repo\""));
+    assert!(stderr(&o).contains("kubectl apply -n argocd -f out/argocd/dev.yaml"), "{}", stderr(&o));
     let o = flinkops(&target, &["generate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = flinkops(&target, &["check"]);
@@ -275,18 +282,31 @@ fn schema_accepts_every_spec_in_the_repository_and_rejects_typos() {
 }
 
 #[test]
-fn diff_markdown_summarises_per_environment_with_fenced_diffs() {
+fn diff_markdown_groups_by_environment_and_unit_with_fenced_diffs() {
     let repo = example_copy();
     let p = repo.path().join("pipelines/flink-realtime-features.toml");
     let text = std::fs::read_to_string(&p).unwrap();
     std::fs::write(&p, text.replace("parallelism = 4", "parallelism = 6")).unwrap();
-    let o = flinkops(repo.path(), &["diff", "--format", "markdown"]);
+    // A new pipeline in prod only touches other units: its own, its Application, the env's list.
+    std::fs::copy(repo.path().join("pipelines/user-features-backfill-2024-10.toml"), repo.path().join("pipelines/zz-backfill.toml"))
+        .unwrap();
+    let o = flinkops(repo.path(), &["diff", "--format", "markdown", "--env", "prod"]);
     assert_eq!(o.status.code(), Some(0));
     let md = stdout(&o);
-    assert!(md.contains("| environment | added | changed | removed |"), "{md}");
-    assert!(md.contains("| dev | 0 | 1 | 0 |") && md.contains("| prod | 0 | 1 | 0 |"), "{md}");
-    assert!(md.contains("```diff\n--- a/out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml"), "{md}");
+    assert!(md.contains("| environment | units | added | changed | removed |"), "{md}");
+    // Units: flink-realtime-features, zz-backfill and the env-level files.
+    assert!(md.contains("| prod | 3 | 4 | 2 | 0 |"), "{md}");
+    assert!(!md.contains("#### dev"), "{md}");
+    let section = |h: &str| md.find(h).unwrap_or_else(|| panic!("no {h:?} in:\n{md}"));
+    let (env, frf, zz) = (section("\n#### prod\n"), section("\n##### `flink-realtime-features`\n"), section("\n##### `zz-backfill`\n"));
+    let env_files = section("\n##### environment files");
+    assert!(env < env_files && env_files < frf && frf < zz, "{md}");
+    let fd = section("```diff\n--- a/out/prod/flink-realtime-features/flinkdeployment-flink-realtime-features.yaml");
+    assert!(frf < fd && fd < zz, "{md}");
     assert!(md.contains("-    parallelism: 4\n+    parallelism: 6"), "{md}");
+    let app = section("<code>out/argocd/prod/zz-backfill.yaml</code> (added)");
+    assert!(zz < app, "{md}");
+    assert!(env_files < section("<code>out/prod/kustomization.yaml</code> (changed)"), "{md}");
 }
 
 #[test]

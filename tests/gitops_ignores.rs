@@ -1,6 +1,6 @@
 //! Every field an HPA, KEDA or a scaling CronJob changes at run time must be covered by an
-//! ignore rule in the delivery object — Argo CD `ignoreDifferences` and Flux `spec.ignore` —
-//! or the GitOps controller and the autoscaler fight forever (SPEC §6.4). The changed fields are
+//! ignore rule in the delivery object of its unit — Argo CD `ignoreDifferences` and Flux
+//! `spec.ignore` — or the GitOps controller and the autoscaler fight forever (SPEC §6.4). The changed fields are
 //! read from the generated objects themselves (the HPA/ScaledObject target, the JSON merge patch
 //! inside each CronJob's script), not from flinkops' own list.
 
@@ -126,19 +126,36 @@ fn check(root: &Path) {
         let c = compile(dir.path(), &Options::default());
         assert!(!c.has_errors(), "{}", flinkops::diag::render_all(&c.diagnostics, &c.sources, false));
         for env in &c.envs {
-            let prefix = format!("out/{}/", env.name);
-            let docs: Vec<(String, Value)> = c
+            // Each unit's Application / Kustomization ignores exactly what changes at run time
+            // in that unit (SPEC §14): nothing of another pipeline, nothing missing.
+            let units: BTreeSet<String> = c
                 .files
-                .iter()
-                .filter(|(p, _)| p.starts_with(&prefix) && !p.ends_with("kustomization.yaml"))
-                .map(|(p, b)| (p.clone(), yaml(b)))
+                .keys()
+                .filter_map(|p| p.strip_prefix(&format!("out/{}/", env.name))?.split_once('/').map(|(u, _)| u.to_string()))
                 .collect();
-            let changed = changed_at_run_time(&docs);
-            let delivery = yaml(&c.files[&format!("out/{tool}/{}.yaml", env.name)]);
-            let ignored = if tool == "argocd" { ignored_by_argocd(&delivery) } else { ignored_by_flux(&delivery) };
-            let uncovered: Vec<_> = changed.difference(&ignored).collect();
-            assert!(uncovered.is_empty(), "{tool}, env {}: fields changed at run time but not ignored: {uncovered:?}", env.name);
-            assert_eq!(changed, ignored, "{tool}, env {}: ignore rules for fields nothing changes", env.name);
+            assert!(units.len() > 1, "{tool}, env {}: no units", env.name);
+            for unit in &units {
+                let prefix = format!("out/{}/{unit}/", env.name);
+                let docs: Vec<(String, Value)> = c
+                    .files
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&prefix) && !p.ends_with("kustomization.yaml"))
+                    .map(|(p, b)| (p.clone(), yaml(b)))
+                    .collect();
+                let changed = changed_at_run_time(&docs);
+                let delivery = yaml(&c.files[&format!("out/{tool}/{}/{unit}.yaml", env.name)]);
+                let ignored = if tool == "argocd" { ignored_by_argocd(&delivery) } else { ignored_by_flux(&delivery) };
+                let uncovered: Vec<_> = changed.difference(&ignored).collect();
+                assert!(
+                    uncovered.is_empty(),
+                    "{tool}, env {}, unit {unit}: fields changed at run time but not ignored: {uncovered:?}",
+                    env.name
+                );
+                assert_eq!(changed, ignored, "{tool}, env {}, unit {unit}: ignore rules for fields nothing in the unit changes", env.name);
+            }
+            // The root only creates the units: no ignore rules of its own.
+            let root = yaml(&c.files[&format!("out/{tool}/{}.yaml", env.name)]);
+            assert!(root["spec"].get("ignoreDifferences").is_none() && root["spec"].get("ignore").is_none(), "{tool} root: {root}");
         }
     }
 }

@@ -268,8 +268,9 @@ fn text_and_markdown_show_the_impact_of_each_flink_deployment() {
     assert_eq!(lines[at], "impact: upgrade (/spec/job/parallelism)");
     assert!(lines[at + 1].starts_with("--- a/out/") && lines[at + 1].ends_with("flinkdeployment-p.yaml"), "{text}");
     let md = stdout(&flinkops(repo.path(), &["diff", "--against", "HEAD", "--format", "markdown"]));
-    assert!(md.contains("| environment | added | changed | removed | impacts |"), "{md}");
-    assert!(md.contains("| base | 0 | 1 | 0 | upgrade: 1 |"), "{md}");
+    assert!(md.contains("| environment | units | added | changed | removed | impacts |"), "{md}");
+    assert!(md.contains("| base | 1 | 0 | 1 | 0 | upgrade: 1 |"), "{md}");
+    assert!(md.contains("##### `p`"), "the FlinkDeployment's delivery unit has its own section: {md}");
     assert!(md.contains("flinkdeployment-p.yaml` | changed | **upgrade** (`/spec/job/parallelism`) |"), "{md}");
 }
 

@@ -43,11 +43,12 @@ fn the_batch_size_changes_neither_files_nor_diagnostics() {
     // The in-memory compile used by tests and day-2 commands agrees with the streaming one.
     let c = compile(dir.path(), &Options::default());
     assert_same_tree(&reference, &c.files);
-    // What needs every pipeline is gathered across batches: the kustomization lists the first
-    // and the last pipeline's objects.
+    // What needs every pipeline is gathered across batches: the env's kustomization lists the
+    // namespaces unit, then the first and the last pipeline's units.
     let k = String::from_utf8(reference["out/prod/kustomization.yaml"].clone()).unwrap();
-    assert!(k.contains("- p00000/flinkdeployment-p00000.yaml"), "{k}");
-    assert!(k.contains("- p00022/flinkdeployment-p00022.yaml"), "{k}");
+    let units: Vec<&str> = k.lines().filter_map(|l| l.strip_prefix("- ")).collect();
+    let expected: Vec<String> = std::iter::once("_namespaces".to_string()).chain((0..23).map(|i| format!("p{i:05}"))).collect();
+    assert_eq!(units, expected, "{k}");
 }
 
 #[test]

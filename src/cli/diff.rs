@@ -7,11 +7,14 @@
 //! outside `out/<env>/` and `impact` null for files that are not a FlinkDeployment (SPEC §15).
 //! `--against REF` takes the old side from git; `--deny` turns impacts into a gate.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use super::{Exit, Global, impact as cli_impact, sync_error};
 use flinkops::compile::Passes;
 use flinkops::impact::{self, Assessment, Impact};
+use flinkops::layout;
 use flinkops::sync::{self, Change, Status};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -37,14 +40,17 @@ pub struct Args {
 /// Most diff bytes a Markdown report shows (PR comments are limited to 65536 characters).
 const MARKDOWN_BUDGET: usize = 60_000;
 
-/// The environment a path belongs to: `out/<env>/…`, `out/argocd/<env>.yaml`, `out/flux/<env>.yaml`.
+/// The environment a path belongs to: `out/<env>/…`, `out/argocd/<env>.yaml`,
+/// `out/argocd/<env>/<unit>.yaml` (and the same under `out/flux/`).
 fn env_of(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("out/")?;
-    let (first, tail) = rest.split_once('/')?;
-    match first {
-        "images" => None,
-        "argocd" | "flux" => tail.strip_suffix(".yaml").map(str::to_string),
-        env => Some(env.to_string()),
+    layout::locate(path).map(|l| l.env)
+}
+
+/// The heading of a unit's group in the Markdown report (`None`: the env-level files).
+fn unit_heading(unit: &Option<String>) -> String {
+    match unit {
+        Some(u) => format!("`{u}`"),
+        None => "environment files (kustomization, root Application / Kustomization)".into(),
     }
 }
 
@@ -65,50 +71,70 @@ fn impact_cell(a: &Assessment, i: usize) -> String {
     }
 }
 
+/// An environment's changes by delivery unit (`None`: the env's own files), with their index in
+/// the list of changes (which the impact assessment refers to).
+type Units<'a> = BTreeMap<Option<String>, Vec<(usize, &'a Change)>>;
+
 fn markdown(changes: &[Change], a: &Assessment) -> String {
     let mut s = String::from("### flinkops diff\n\n");
     if changes.is_empty() {
         s.push_str("No changes to `out/`.\n");
         return s;
     }
-    let group_of = |c: &Change| env_of(&c.path).unwrap_or_else(|| "(shared: images)".into());
-    let mut groups: std::collections::BTreeMap<String, Vec<(usize, &Change)>> = Default::default();
+    // Env → unit → changes: one section per environment, one sub-section per delivery unit
+    // (SPEC §14), so a reviewer sees which Applications / Kustomizations a change touches.
+    // The env-level files (unit `None`) come first.
+    let locate = |c: &Change| match layout::locate(&c.path) {
+        Some(l) => (l.env, l.unit),
+        None => ("(shared: images)".to_string(), Some("images".to_string())),
+    };
+    let mut groups: BTreeMap<String, Units> = BTreeMap::new();
     for (i, c) in changes.iter().enumerate() {
-        groups.entry(group_of(c)).or_default().push((i, c));
+        let (env, unit) = locate(c);
+        groups.entry(env).or_default().entry(unit).or_default().push((i, c));
     }
     // Per-env impact counts: each FlinkDeployment once, in the env of its first changed file.
-    let mut impacts: std::collections::BTreeMap<String, std::collections::BTreeMap<Impact, usize>> = Default::default();
+    let mut impacts: BTreeMap<String, BTreeMap<Impact, usize>> = BTreeMap::new();
     for o in &a.objects {
         if let Some(&i) = o.changes.first() {
-            *impacts.entry(group_of(&changes[i])).or_default().entry(o.verdict.impact).or_insert(0) += 1;
+            *impacts.entry(locate(&changes[i]).0).or_default().entry(o.verdict.impact).or_insert(0) += 1;
         }
     }
-    s.push_str("| environment | added | changed | removed | impacts |\n|---|---|---|---|---|\n");
-    for (env, cs) in &groups {
-        let n = |st| cs.iter().filter(|(_, c)| c.status == st).count();
+    s.push_str("| environment | units | added | changed | removed | impacts |\n|---|---|---|---|---|---|\n");
+    for (env, units) in &groups {
+        let n = |st| units.values().flatten().filter(|(_, c)| c.status == st).count();
         let imp = impacts.get(env).map(cli_impact::counts_text).unwrap_or_default();
-        s.push_str(&format!("| {env} | {} | {} | {} | {imp} |\n", n(Status::Added), n(Status::Modified), n(Status::Removed)));
+        s.push_str(&format!(
+            "| {env} | {} | {} | {} | {} | {imp} |\n",
+            units.len(),
+            n(Status::Added),
+            n(Status::Modified),
+            n(Status::Removed)
+        ));
     }
     let mut budget = MARKDOWN_BUDGET;
     let mut cut = vec![];
-    for (env, cs) in &groups {
-        s.push_str(&format!("\n#### {env}\n\n| file | change | impact |\n|---|---|---|\n"));
-        for (i, c) in cs {
-            s.push_str(&format!("| `{}` | {} | {} |\n", c.path, status_word(c.status), impact_cell(a, *i)));
-        }
-        for (_, c) in cs {
-            let d = sync::unified_diff(c);
-            if d.len() > budget {
-                cut.push(c.path.clone());
-                s.push_str(&format!("\n- `{}` ({}) — diff not shown, see below\n", c.path, status_word(c.status)));
-                continue;
+    for (env, units) in &groups {
+        s.push_str(&format!("\n#### {env}\n"));
+        for (unit, cs) in units {
+            s.push_str(&format!("\n##### {}\n\n| file | change | impact |\n|---|---|---|\n", unit_heading(unit)));
+            for (i, c) in cs {
+                s.push_str(&format!("| `{}` | {} | {} |\n", c.path, status_word(c.status), impact_cell(a, *i)));
             }
-            budget -= d.len();
-            s.push_str(&format!(
-                "\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n",
-                c.path,
-                status_word(c.status)
-            ));
+            for (_, c) in cs {
+                let d = sync::unified_diff(c);
+                if d.len() > budget {
+                    cut.push(c.path.clone());
+                    s.push_str(&format!("\n- `{}` ({}) — diff not shown, see below\n", c.path, status_word(c.status)));
+                    continue;
+                }
+                budget -= d.len();
+                s.push_str(&format!(
+                    "\n<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{d}```\n\n</details>\n",
+                    c.path,
+                    status_word(c.status)
+                ));
+            }
         }
     }
     if !cut.is_empty() {

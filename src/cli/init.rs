@@ -95,7 +95,13 @@ namespace = "flink-jobs"
 timezone = "UTC"
 registry = "registry.example.com/team"                 # where bundle images are pushed: change it
 
+# manage_namespaces = false                            # when a platform team provides namespaces and the Flink service account
+
 [delivery]
+# One delivery unit per pipeline (out/<env>/<pipeline>/), each with its own Argo CD Application in
+# out/argocd/<env>/, created by one root Application per env. Bootstrap once per env:
+#   kubectl apply -n argocd -f out/argocd/dev.yaml
+# With tool = "flux": kubectl apply -f out/flux/dev.yaml (or point a Flux Kustomization at ./out/flux/dev).
 tool = "argocd"
 "#
     );
@@ -132,5 +138,10 @@ tool = "argocd"
     sync::apply(dir, &changes).map_err(sync_error)?;
     g.info(format!("created a flinkops repository in {} ({} files in out/)", dir.display(), c.files.len()));
     g.info("next: edit flinkops.toml (repo_url, registry), then `flinkops generate` after every change");
+    g.info(
+        "layout: out/<env>/<pipeline>/ is one delivery unit per pipeline, out/<env>/_namespaces/ the namespaces and Flink \
+         service accounts, out/argocd/<env>/ one Application per unit",
+    );
+    g.info("deploy: once the repository is pushed, `kubectl apply -n argocd -f out/argocd/dev.yaml` (and prod): that root Application creates the others");
     Ok(())
 }

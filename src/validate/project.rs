@@ -176,6 +176,7 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
         opt_choice(defaults, "schedule_strategy", "[defaults]", STRATEGIES, d).map_or(ScheduleStrategy::Utc, |s| strategy(&s.value));
     let registry = opt_nonempty_str(defaults, "registry", "[defaults]", d).map(|r| r.value.trim_end_matches('/').to_string());
     let service_account = dns_label(defaults, "service_account", "[defaults]", "flink", d);
+    let manage_namespaces = opt_bool(defaults, "manage_namespaces", "[defaults]", d).is_none_or(|b| b.value);
 
     let valid_from = match schedule.get("valid_from") {
         None => NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"),
@@ -252,6 +253,7 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
         flux_interval,
         self_heal: opt_bool(delivery, "self_heal", "[delivery]", d).is_none_or(|b| b.value),
         prune: opt_bool(delivery, "prune", "[delivery]", d).is_none_or(|b| b.value),
+        flux_shards: flux_shards(delivery, tool, d),
     };
 
     let repo_url = opt_nonempty_str(p, "repo_url", "[project]", d).map(|s| s.value);
@@ -272,12 +274,32 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
         revision,
         operator,
         kubernetes,
-        defaults: Defaults { namespace, timezone, schedule_strategy, registry, service_account },
+        defaults: Defaults { namespace, timezone, schedule_strategy, registry, service_account, manage_namespaces },
         valid_from,
         scaler_image,
         delivery,
         cluster,
     })
+}
+
+/// `[delivery] flux_shards` (SPEC §14): 0 (off) or the number of kustomize-controller shards.
+/// Flux shards are a Flux feature: set with another tool, it would silently do nothing, so that
+/// is a warning.
+fn flux_shards(delivery: &Table, tool: DeliveryTool, d: &mut Diagnostics) -> u32 {
+    // More shards than this is no longer "one controller is not enough" but a typo.
+    let n = opt_int_in(delivery, "flux_shards", "[delivery]", 0, 1024, d);
+    if let Some(n) = &n
+        && n.value > 0
+        && tool != DeliveryTool::Flux
+    {
+        d.push(
+            Diagnostic::warning("`flux_shards` has no effect unless delivery.tool is \"flux\"")
+                .at(&n.loc)
+                .label("ignored")
+                .help("remove it, or set [delivery] tool = \"flux\""),
+        );
+    }
+    n.map_or(0, |n| n.value as u32)
 }
 
 /// Go's time.ParseDuration subset that Flux accepts: e.g. `1m30s`, `10m`, `1h`.
@@ -327,6 +349,7 @@ pub fn env(src: &EnvSource, sources: &crate::diag::Sources, d: &mut Diagnostics)
         timezone: None,
         labels: IndexMap::new(),
         cluster: None,
+        manage_namespaces: None,
     };
     let Some(t) = &src.table else { return env };
     let section = format!("overlays/{}/overlay.toml", src.name);
@@ -343,6 +366,7 @@ pub fn env(src: &EnvSource, sources: &crate::diag::Sources, d: &mut Diagnostics)
         if let Some(l) = opt_table(e, "labels", "[env]", d) {
             env.labels = labels(l, "[env.labels]", d);
         }
+        env.manage_namespaces = opt_bool(e, "manage_namespaces", "[env]", d).map(|b| b.value);
     }
     if let Some(c) = opt_table(t, "cluster", &section, d) {
         check_keys(c, "[cluster]", CLUSTER_KEYS, d);
