@@ -295,6 +295,9 @@ pub struct Explanation {
     pub mode_text: Vec<String>,
     /// The objects rendered into `out/<env>/` (before overlay patches, which cannot rename).
     pub objects: Vec<Object>,
+    /// (label, text) lines: the pipeline's delivery unit, the Argo CD / Flux object that syncs it,
+    /// and the namespace and Flink service account it relies on (SPEC §13.2, §14).
+    pub delivery: Vec<(String, String)>,
     /// The FlinkDeployment image reference.
     pub image: String,
     /// (label, text) lines describing the image: bundle, tag, base image, job.
@@ -790,6 +793,11 @@ fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Proven
         }),
     );
     row(
+        "manage_namespaces",
+        c.envs.iter().find(|e| e.name == p.env).zip(c.project.as_ref()).is_none_or(|(e, pr)| e.manages_namespaces(pr)).to_string(),
+        l.env_key("manage_namespaces").or_else(|| l.project_key("defaults", "manage_namespaces")).unwrap_or_else(|| builtin("true")),
+    );
+    row(
         "service_account",
         p.flink.service_account.clone(),
         l.pipeline_key(&["flink", "service_account"])
@@ -1027,6 +1035,58 @@ fn tz_note(a: &crate::model::Autoscaling) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// Explains `p`, one pipeline of the compiled repository at `root`.
+/// The pipeline's delivery unit, what syncs it, and the namespace objects it relies on.
+fn delivery_lines(project: &Project, c: &Compiled, p: &Pipeline) -> Vec<(String, String)> {
+    use crate::layout;
+    use crate::render::delivery as d;
+    let mut out = vec![("unit".to_string(), format!("{}/ (its own kustomization.yaml)", layout::unit_dir(&p.env, &p.name)))];
+    let env = c.envs.iter().find(|e| e.name == p.env);
+    if let Some(env) = env {
+        let (what, dir) = match project.delivery.tool {
+            DeliveryTool::ArgoCd => (Some("Argo CD Application"), layout::ARGOCD_DIR),
+            DeliveryTool::Flux => (Some("Flux Kustomization"), layout::FLUX_DIR),
+            DeliveryTool::None => (None, ""),
+        };
+        match what {
+            Some(what) => {
+                out.push((
+                    what.to_string(),
+                    format!(
+                        "{} in {}, created by {} in {}",
+                        d::unit_name(project, env, &p.name),
+                        layout::unit_file(dir, &p.env, &p.name),
+                        d::root_name(project, env),
+                        layout::root_file(dir, &p.env)
+                    ),
+                ));
+            }
+            None => out.push(("delivery".into(), "delivery.tool = \"none\": apply the unit with `kubectl apply -k`".into())),
+        }
+        let ns = &p.namespace;
+        let sa = &p.flink.service_account;
+        if env.manages_namespaces(project) {
+            let dir = format!("{}/{ns}", layout::unit_dir(&p.env, layout::NAMESPACES_UNIT));
+            out.push(("namespace".into(), format!("Namespace {ns} in {dir}/ (never pruned by Argo CD or Flux)")));
+            out.push((
+                "service account".into(),
+                format!(
+                    "ServiceAccount, Role and RoleBinding {sa} in {dir}/: the operator chart's job role \
+                     (pods, configmaps; deployments, deployments/finalizers)"
+                ),
+            ));
+        } else {
+            out.push((
+                "namespace".into(),
+                format!(
+                    "not managed (manage_namespaces = false): namespace {ns} and service account {sa} \
+                     with the operator's job role must exist before the pipeline syncs"
+                ),
+            ));
+        }
+    }
+    out
+}
+
 pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Explanation {
     let project = c.project.clone().expect("a compiled repository without errors has a project");
     let a = &p.autoscaling;
@@ -1076,6 +1136,8 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
 
     let objects =
         render::pipeline(&project, p, &image).into_iter().map(|r| Object { file: r.file_name(), kind: r.kind, name: r.name }).collect();
+
+    let delivery = delivery_lines(&project, c, p);
 
     let memory = [(Role::JobManager, p.resources.jobmanager.memory), (Role::TaskManager, p.resources.taskmanager.memory)]
         .into_iter()
@@ -1154,6 +1216,7 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
         window,
         mode_text,
         objects,
+        delivery,
         image,
         image_text,
         memory,
@@ -1268,6 +1331,10 @@ impl Explanation {
         heading(&mut o, &format!("Objects in out/{}/", p.env));
         let mut rows = vec![vec!["KIND".into(), "NAME".into(), "FILE".into()]];
         rows.extend(self.objects.iter().map(|x| vec![x.kind.clone(), x.name.clone(), x.file.clone()]));
+        o.push_str(&table(&rows, &[], "  "));
+
+        heading(&mut o, "Delivery");
+        let rows: Vec<Vec<String>> = self.delivery.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect();
         o.push_str(&table(&rows, &[], "  "));
 
         heading(&mut o, "Flink");

@@ -540,3 +540,23 @@ fn well_formedness_check_catches_broken_xml() {
         assert!(std::panic::catch_unwind(|| assert_well_formed(bad)).is_err(), "{bad}");
     }
 }
+
+/// SPEC §13.2 / §14: explain names the pipeline's delivery unit and what it relies on outside
+/// it — the namespace unit's objects, or, where the env opts out, that they must already exist.
+#[test]
+fn explain_names_the_delivery_unit_and_the_namespace_objects_or_their_absence() {
+    let root = project_root().join("tests/fixtures/overlays-precedence");
+    let dev = section(&explain_ok(&root, &["pos-events", "--env", "dev"]), "Delivery");
+    assert!(dev.iter().any(|l| l.contains("out/dev/pos-events/ (its own kustomization.yaml)")), "{dev:?}");
+    let ns_line = dev.iter().find(|l| cells(l)[0] == "namespace").unwrap_or_else(|| panic!("{dev:?}"));
+    assert!(ns_line.contains("in out/dev/_namespaces/"), "{ns_line}");
+    // The files explain names exist in the fixture's committed out/.
+    let ns = cells(ns_line)[1].split_whitespace().nth(1).unwrap().to_string();
+    assert!(root.join(format!("out/dev/_namespaces/{ns}/namespace-{ns}.yaml")).is_file(), "{ns}");
+    assert!(root.join(format!("out/dev/_namespaces/{ns}/role-flink.yaml")).is_file(), "{ns}");
+    let staging = section(&explain_ok(&root, &["pos-events", "--env", "staging"]), "Delivery");
+    assert!(staging.iter().any(|l| l.contains("not managed (manage_namespaces = false)")), "{staging:?}");
+    let text = explain_ok(&root, &["pos-events", "--env", "staging"]);
+    let origin = section(&text, "Where values came from").into_iter().find(|l| l.trim_start().starts_with("manage_namespaces")).unwrap();
+    assert!(origin.contains("false") && origin.contains("overlays/staging/overlay.toml:") && origin.contains("overlay [env]"), "{origin}");
+}
