@@ -321,3 +321,56 @@ fn a_bounded_job_defaults_to_stateless_batch_without_checkpoints() {
     assert_eq!(conf(&unbounded, "execution.checkpointing.interval"), Some("60s"), "unbounded jobs keep the 60s default");
     assert_eq!(conf(&unbounded, "execution.runtime-mode"), None);
 }
+
+/// SPEC §13.2: every FlinkDeployment's namespace and service account exist in its env's
+/// `_namespaces` unit (unless the env opts out), with the job role of the operator's Helm chart —
+/// `helm/flink-kubernetes-operator/templates/rbac/_helpers.tpl`, `flink-operator.jobRbacRules`,
+/// at release-1.15.0, copied here from the chart, not from flinkops — and a Namespace that
+/// neither Argo CD nor Flux prunes. Without them every Flink pod of a namespace the chart does not
+/// watch fails.
+#[test]
+fn every_flinkdeployment_finds_its_namespace_and_its_service_account_with_the_charts_job_role() {
+    let verbs = ["get", "list", "watch", "create", "update", "patch", "delete"];
+    let chart_rules = serde_json::json!([
+        { "apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": verbs },
+        { "apiGroups": ["apps"], "resources": ["deployments", "deployments/finalizers"], "verbs": verbs },
+    ]);
+    let mut checked = 0;
+    for root in trees() {
+        let m = manifests(&root.join("out"));
+        let find = |env: &str, kind: &str, ns: Option<&str>, name: &str| {
+            m.iter().find(|(path, v)| {
+                path.to_string_lossy().contains(&format!("/out/{env}/_namespaces/"))
+                    && v["kind"] == kind
+                    && v["metadata"]["name"] == name
+                    && ns.is_none_or(|ns| v["metadata"]["namespace"] == ns)
+            })
+        };
+        for (path, fd) in of_kind(&m, "FlinkDeployment") {
+            let env = fd["metadata"]["labels"]["flinkops.dev/env"].as_str().unwrap();
+            let ns = fd["metadata"]["namespace"].as_str().unwrap();
+            let sa = fd["spec"]["serviceAccount"].as_str().unwrap();
+            let Some((_, namespace)) = find(env, "Namespace", None, ns) else {
+                // Only an env that opts out has no namespace unit at all.
+                let unit = root.join(format!("out/{env}/_namespaces"));
+                assert!(!unit.exists(), "{}: namespace {ns} missing from {}", path.display(), unit.display());
+                let overlay = std::fs::read_to_string(root.join(format!("overlays/{env}/overlay.toml"))).unwrap_or_default()
+                    + &std::fs::read_to_string(root.join("flinkops.toml")).unwrap();
+                assert!(overlay.contains("manage_namespaces = false"), "{env} has no namespace unit but does not opt out");
+                continue;
+            };
+            let a = &namespace["metadata"]["annotations"];
+            assert_eq!(a["argocd.argoproj.io/sync-options"], "Prune=false", "{ns}");
+            assert_eq!(a["kustomize.toolkit.fluxcd.io/prune"], "disabled", "{ns}");
+            assert!(find(env, "ServiceAccount", Some(ns), sa).is_some(), "{}: ServiceAccount {ns}/{sa}", path.display());
+            let (_, role) = find(env, "Role", Some(ns), sa).unwrap_or_else(|| panic!("{}: Role {ns}/{sa}", path.display()));
+            assert_eq!(role["rules"], chart_rules, "Role {ns}/{sa}");
+            let (_, binding) =
+                find(env, "RoleBinding", Some(ns), sa).unwrap_or_else(|| panic!("{}: RoleBinding {ns}/{sa}", path.display()));
+            assert_eq!(binding["roleRef"], serde_json::json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": sa }));
+            assert_eq!(binding["subjects"], serde_json::json!([{ "kind": "ServiceAccount", "name": sa, "namespace": ns }]));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "too few FlinkDeployments checked ({checked})");
+}
