@@ -8,7 +8,7 @@
 //! time in the zone matches the cron, so a time in a spring-forward gap does not fire that day
 //! and a time in a fall-back overlap fires twice.
 
-use chrono::{DateTime, Duration, LocalResult, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, Offset, Utc};
 use chrono_tz::Tz;
 
 use super::cron::Cron;
@@ -51,12 +51,7 @@ pub fn in_force(crons: &[Cron], zone: Tz, at: DateTime<Utc>) -> Option<InForce> 
                 for h in (0..24u32).filter(|h| cron.hour_bits() & (1 << h) != 0) {
                     for m in (0..60u32).filter(|m| cron.minute_bits() & (1u64 << m) != 0) {
                         let local = date.and_hms_opt(h, m, 0).expect("valid time");
-                        let instants = match zone.from_local_datetime(&local) {
-                            LocalResult::Single(t) => [Some(t), None],
-                            LocalResult::Ambiguous(a, b) => [Some(a), Some(b)],
-                            LocalResult::None => [None, None],
-                        };
-                        for t in instants.into_iter().flatten() {
+                        for t in super::zone::instants_of(&zone, &local) {
                             let minute = t.timestamp().div_euclid(60);
                             if minute < lo || minute > now || best.is_some_and(|b| b.firing.utc.timestamp().div_euclid(60) >= minute) {
                                 continue;

@@ -241,12 +241,7 @@ pub fn next_firings(cron: &Cron, zone: Tz, from: DateTime<Utc>, count: usize) ->
         if cron.matches_date(date.day(), date.month(), date.weekday().num_days_from_sunday()) {
             for &(h, m) in &minutes {
                 let local = date.and_hms_opt(h, m, 0).expect("valid time");
-                let instants = match zone.from_local_datetime(&local) {
-                    LocalResult::Single(t) => [Some(t), None],
-                    LocalResult::Ambiguous(a, b) => [Some(a), Some(b)],
-                    LocalResult::None => [None, None],
-                };
-                for t in instants.into_iter().flatten() {
+                for t in instants_of(&zone, &local) {
                     let utc = t.with_timezone(&Utc);
                     if utc >= from {
                         out.push(Firing { utc, local, offset: t.offset().fix() });
@@ -270,6 +265,17 @@ pub fn next_firings(cron: &Cron, zone: Tz, from: DateTime<Utc>, count: usize) ->
     out.sort_by_key(|f| f.utc);
     out.truncate(count);
     out
+}
+
+/// The instants at which a local wall-clock minute happens in `zone`: none in a spring-forward
+/// gap, two in a fall-back overlap (§6.3: a firing in the overlap fires twice), else one.
+pub fn instants_of<Z: TimeZone>(zone: &Z, local: &NaiveDateTime) -> impl Iterator<Item = DateTime<Z>> {
+    let instants = match zone.from_local_datetime(local) {
+        LocalResult::Single(t) => [Some(t), None],
+        LocalResult::Ambiguous(a, b) => [Some(a), Some(b)],
+        LocalResult::None => [None, None],
+    };
+    instants.into_iter().flatten()
 }
 
 #[cfg(test)]
