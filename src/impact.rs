@@ -406,13 +406,16 @@ fn label<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Pairs the FlinkDeployments among `changes` (old bytes with new bytes, by env label,
-/// namespace and name — not by path) and classifies each pair.
+/// namespace and name — not by path) and classifies each pair. Parses twice — once for the
+/// identities, once per pair to classify — so that only one pair of parsed objects is in memory
+/// at a time, whatever the number of changes (a release that changes every FlinkDeployment).
 pub fn assess(changes: &[Change]) -> Assessment {
     type Key = (Option<String>, Option<String>, String);
     #[derive(Default)]
     struct Sides {
-        old: Option<Value>,
-        new: Option<Value>,
+        /// Index of the change holding the old / new side.
+        old: Option<usize>,
+        new: Option<usize>,
         changes: Vec<usize>,
     }
     let key = |v: &Value| -> Option<Key> {
@@ -422,25 +425,24 @@ pub fn assess(changes: &[Change]) -> Assessment {
     };
     let mut pairs: BTreeMap<Key, Sides> = BTreeMap::new();
     for (i, c) in changes.iter().enumerate() {
-        let old = c.old.as_deref().and_then(parse_flink_deployment);
-        let new = c.new.as_deref().and_then(parse_flink_deployment);
-        for (v, is_new) in [(old, false), (new, true)] {
-            let Some(v) = v else { continue };
-            let Some(k) = key(&v) else { continue };
+        for (bytes, is_new) in [(c.old.as_deref(), false), (c.new.as_deref(), true)] {
+            let Some(k) = bytes.and_then(parse_flink_deployment).as_ref().and_then(key) else { continue };
             let s = pairs.entry(k).or_default();
             if !s.changes.contains(&i) {
                 s.changes.push(i);
             }
             if is_new {
-                s.new = Some(v);
+                s.new = Some(i);
             } else {
-                s.old = Some(v);
+                s.old = Some(i);
             }
         }
     }
     let mut a = Assessment { objects: vec![], by_change: vec![None; changes.len()] };
     for ((env, namespace, name), s) in pairs {
-        let verdict = classify(s.old.as_ref(), s.new.as_ref());
+        let old = s.old.and_then(|i| changes[i].old.as_deref()).and_then(parse_flink_deployment);
+        let new = s.new.and_then(|i| changes[i].new.as_deref()).and_then(parse_flink_deployment);
+        let verdict = classify(old.as_ref(), new.as_ref());
         for &i in &s.changes {
             a.by_change[i] = Some(a.objects.len());
         }

@@ -131,7 +131,8 @@ impl Sink for Discard {
 /// What a [`Disk`] sink found (and, writing, did).
 #[derive(Debug)]
 pub struct Outcome {
-    /// Sorted by path. A writing sink keeps no bytes in them, except those its `keep` accepts.
+    /// Sorted by path. A writing sink keeps no bytes in them, except both sides of the modified
+    /// files and the old side of the removed files its `keep` accepts (added files are on disk).
     pub changes: Vec<Change>,
     /// How many files the run produced.
     pub files: usize,
@@ -276,7 +277,10 @@ impl Sink for Disk {
                 if !self.owned {
                     return self.fail(SyncError::NotOwned);
                 }
-                let kept = self.keep.is_some_and(|k| k(&bytes) || old.as_deref().is_some_and(k));
+                // An added file's bytes are on disk once written: keeping them (every file of a
+                // first `generate`) would put the whole tree in memory. The caller re-reads the
+                // few it needs (see `Change::new`).
+                let kept = status == Status::Modified && self.keep.is_some_and(|k| k(&bytes) || old.as_deref().is_some_and(k));
                 let change = match kept {
                     true => Change { path: path.clone(), status, old, new: Some(bytes.clone()) },
                     false => Change { path: path.clone(), status, old: None, new: None },

@@ -413,3 +413,25 @@ fn generate_prints_each_envs_impact_counts() {
     let o = flinkops(repo.path(), &["generate"]);
     assert!(stderr(&o).lines().any(|l| l == "impacts in base: no FlinkDeployment changed"), "{}", stderr(&o));
 }
+
+/// The first `generate` counts a `create` per FlinkDeployment (from the paths: the sink keeps no
+/// bytes of added files), and a FlinkDeployment whose file moved (an older layout) is one object
+/// classified by its content, not a `delete` plus a `create`.
+#[test]
+fn generate_counts_creates_and_pairs_a_moved_flink_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flinkops.toml"), PROJECT).unwrap();
+    std::fs::create_dir_all(dir.path().join("pipelines")).unwrap();
+    for stem in ["p", "q"] {
+        std::fs::write(dir.path().join(format!("pipelines/{stem}.toml")), PIPELINE).unwrap();
+    }
+    let o = flinkops(dir.path(), &["generate"]);
+    assert!(stderr(&o).lines().any(|l| l == "impacts in base: create: 2"), "{}", stderr(&o));
+    // Move p's file where an older layout kept it, and change p: one upgrade, nothing else.
+    let new_path = dir.path().join("out/base/p/flinkdeployment-p.yaml");
+    std::fs::rename(&new_path, dir.path().join("out/base/flinkdeployment-p.yaml")).unwrap();
+    edit(dir.path(), "pipelines/p.toml", "parallelism = 2", "parallelism = 3");
+    let o = flinkops(dir.path(), &["generate"]);
+    assert!(stderr(&o).lines().any(|l| l == "impacts in base: upgrade: 1"), "{}", stderr(&o));
+    assert!(new_path.is_file() && !dir.path().join("out/base/flinkdeployment-p.yaml").exists());
+}

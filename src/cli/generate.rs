@@ -3,7 +3,9 @@
 
 use super::{Exit, Global, sync_error};
 use flinkops::compile::Passes;
-use flinkops::{impact, sync};
+use std::collections::BTreeMap;
+
+use flinkops::{impact, layout, sync};
 
 use super::impact as cli_impact;
 
@@ -35,7 +37,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
             done.files - added - modified
         ));
     }
-    let by_env = impact::assess(&done.changes).counts_by_env();
+    let by_env = impacts_by_env(&root, done.changes);
     for env in &c.envs {
         match by_env.get(&Some(env.name.clone())) {
             Some(counts) => g.info(format!("impacts in {}: {}", env.name, cli_impact::counts_text(counts))),
@@ -43,4 +45,29 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
         }
     }
     Ok(())
+}
+
+/// Impact counts per env. The sink keeps no bytes of added files (a first `generate` adds the
+/// whole tree): an added FlinkDeployment is a `create`, which its path says, in its env. Only
+/// when some FlinkDeployment file was removed in the same run may an added one be that object
+/// moved (a new layout), to be paired and classified as one change: then the added ones are read
+/// back from `out/`, where they were just written.
+fn impacts_by_env(root: &std::path::Path, mut changes: Vec<sync::Change>) -> BTreeMap<Option<String>, BTreeMap<impact::Impact, usize>> {
+    let is_added_flink_deployment = |c: &sync::Change| {
+        c.status == sync::Status::Added && c.new.is_none() && c.path.rsplit('/').next().is_some_and(|f| f.starts_with("flinkdeployment-"))
+    };
+    let moved_possible = changes.iter().any(|c| c.status == sync::Status::Removed && c.old.is_some());
+    let mut creates: BTreeMap<Option<String>, usize> = BTreeMap::new();
+    for c in changes.iter_mut().filter(|c| is_added_flink_deployment(c)) {
+        if moved_possible {
+            c.new = std::fs::read(root.join(&c.path)).ok();
+        } else {
+            *creates.entry(layout::locate(&c.path).map(|l| l.env)).or_default() += 1;
+        }
+    }
+    let mut by_env = impact::assess(&changes).counts_by_env();
+    for (env, n) in creates {
+        *by_env.entry(env).or_default().entry(impact::Impact::Create).or_default() += n;
+    }
+    by_env
 }
