@@ -3,11 +3,11 @@
 //! pointing at file:line:col where the problem has a place, without panicking and without
 //! touching `out/`.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
-use common::*;
+use support::*;
 
 const PROJECT: &str = r#"[project]
 name = "shop"

@@ -1,10 +1,10 @@
 //! CLI tests: the built binary on copies of the worked example.
 
-mod common;
 #[path = "support/schemas.rs"]
 mod schemas;
+mod support;
 
-use common::*;
+use support::*;
 
 #[test]
 fn check_passes_on_the_committed_example() {

@@ -4,14 +4,14 @@
 //! fields those keys map to, the result validates against the operator CRD, and a refused command
 //! (exit 2) changes no file at all.
 
-mod common;
 #[path = "support/schemas.rs"]
 mod schemas;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::*;
+use support::*;
 
 /// A copy of the fixture repository with a freshly generated out/.
 fn shop() -> tempfile::TempDir {

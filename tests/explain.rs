@@ -3,11 +3,11 @@
 //! the week table, the first UTC firings, a DST transition, the cost estimate, the `hpa` alias,
 //! ignored keys, the day-2 state, provenance, errors, and the SVG chart (deterministic, well-formed).
 
-mod common;
+mod support;
 
 use std::path::Path;
 
-use common::*;
+use support::*;
 
 /// A temporary copy of the `schedules` fixture repository.
 fn schedules_copy() -> tempfile::TempDir {

@@ -6,11 +6,11 @@
 //! `PROPTEST_CASES=20000 cargo test --release --test fuzz`. Crashes it finds are added as
 //! regression cases to `tests/bad_inputs.rs`.
 
-mod common;
+mod support;
 
-use common::*;
 use flinkops::compile::{Options, compile};
 use proptest::prelude::*;
+use support::*;
 
 const PROJECT: &str = r#"[project]
 name = "fuzz"

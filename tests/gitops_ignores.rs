@@ -4,7 +4,7 @@
 //! read from the generated objects themselves (the HPA/ScaledObject target, the JSON merge patch
 //! inside each CronJob's script), not from flinkops' own list.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -118,7 +118,7 @@ fn check(root: &Path, scaled_units: usize) {
     for tool in ["argocd", "flux"] {
         let mut scaled = 0;
         let dir = tempfile::tempdir().unwrap();
-        common::copy_specs(root, dir.path());
+        support::copy_specs(root, dir.path());
         let cfg = dir.path().join("flinkops.toml");
         let text = std::fs::read_to_string(&cfg).unwrap();
         let text = match text.find("[delivery]") {

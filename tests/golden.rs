@@ -6,9 +6,9 @@
 //! To re-bless after an intended change: `FLINKOPS_BLESS=1 cargo test --test golden`, then
 //! review `git diff tests/fixtures`.
 
-mod common;
 #[path = "support/schemas.rs"]
 mod schemas;
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ fn the_same_spec_validates_in_both_operator_shapes() {
     // The 1.16 fixture rendered for operator 1.15 must use `resource`, and pass the 1.15 CRD.
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jar-operator-1-16-flux");
     let dir = tempfile::tempdir().unwrap();
-    common::copy_specs(&src, dir.path());
+    support::copy_specs(&src, dir.path());
     let toml = std::fs::read_to_string(dir.path().join("flinkops.toml")).unwrap();
     std::fs::write(dir.path().join("flinkops.toml"), toml.replace("operator = \"1.16\"", "operator = \"1.15\"")).unwrap();
     let pipe = dir.path().join("pipelines/enricher.toml");

@@ -3,13 +3,13 @@
 //! `flinkops diff --against HEAD --format json` — and `--against`, `--deny` and the gate's exit
 //! codes with real git history.
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
 use serde_json::Value;
+use support::*;
 
 const PROJECT: &str = r#"[project]
 name = "impact-fixture"

@@ -6,14 +6,14 @@
 //! streaming into a [`sync::Disk::write`] sink, stopped after `k` files and dropped without
 //! [`sync::Disk::finish`] (so nothing is pruned), exactly what a kill does to that run.
 
-mod common;
+mod support;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::*;
 use flinkops::compile::{Options, Passes, compile_into};
 use flinkops::sync::{self, Sink};
+use support::*;
 
 /// Forwards the first `limit` files to the real sink; the next one is written half (a kill in
 /// the middle of its write); everything after is lost.

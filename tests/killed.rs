@@ -1,11 +1,11 @@
 //! `generate` killed with SIGKILL at many points while it writes: afterwards `check` never
 //! accepts an incomplete tree, and a rerun of `generate` repairs it.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
+use support::*;
 
 #[test]
 fn sigkill_at_any_point_never_leaves_a_tree_that_check_accepts() {

@@ -3,13 +3,13 @@
 //! `tests/golden.rs` and `flinkops check`), or compiles a small repository, and checks one rule
 //! against the behaviour of the real tools, which each test names.
 
-mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::*;
 use serde_json::Value;
+use support::*;
 
 /// The example's root and every fixture's: the trees whose `out/` is committed.
 fn trees() -> Vec<PathBuf> {

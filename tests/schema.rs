@@ -2,12 +2,12 @@
 //! accepts every file of its kind in this repository (the worked example, every fixture, the
 //! `init` scaffold), rejects a misspelt key in each file, and describes every key.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
-use common::*;
 use serde_json::Value;
+use support::*;
 
 fn schema(which: &str) -> Value {
     let o = flinkops(&project_root(), &["schema", which]);

@@ -4,17 +4,17 @@
 //! kustomization lists) — and that `generate` still writes nothing when an error only shows up in
 //! a late batch.
 
-mod common;
+mod support;
 #[path = "../benches/synth.rs"]
 #[allow(dead_code)]
 mod synth;
 
-use common::{assert_same_tree, flinkops, snapshot_tree, stderr, write};
 use flinkops::compile::{Options, Passes, compile, compile_into};
 use flinkops::diag::render_all;
 use flinkops::sync::Memory;
 use std::collections::BTreeMap;
 use std::path::Path;
+use support::{assert_same_tree, flinkops, snapshot_tree, stderr, write};
 
 /// Compiles with the given batch size into memory: (files, rendered diagnostics).
 fn compiled(root: &Path, batch: usize) -> (BTreeMap<String, Vec<u8>>, String) {

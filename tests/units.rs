@@ -6,7 +6,7 @@
 //! they print why they skip — except under CI (`CI` set), where a missing kubectl is a failure:
 //! `.ci/run` installs it.
 
-mod common;
+mod support;
 #[path = "../benches/synth.rs"]
 mod synth;
 
@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
 use flinkops::compile::{Options, compile};
 use serde_json::Value;
+use support::*;
 
 /// apiVersion, kind, namespace, name.
 type Id = (String, String, String, String);

@@ -2,9 +2,9 @@
 //! may give just `replicas`, and a problem found in several environments is reported once,
 //! naming them.
 
-mod common;
+mod support;
 
-use common::*;
+use support::*;
 
 const PROJECT: &str = "[project]\nname = \"shop\"\nrepo_url = \"https://git.example.com/shop.git\"\n[defaults]\nregistry = \"r.example.com/shop\"\n\
 [scaler]\nimage = \"registry.example.com/tools/kubectl:1.30.4@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n";

@@ -1,10 +1,10 @@
 //! The CI workflows (this repository's, the ones `init` scaffolds) and the pre-commit hooks parse
 //! as YAML, and every `flinkops <command>` they run is a command the CLI has.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::Value;
+use support::*;
 
 fn cli_commands() -> Vec<String> {
     let help = stdout(&flinkops(&project_root(), &["--help"]));

@@ -1,5 +1,7 @@
-//! Helpers shared by the integration tests: temporary copies of repositories and running the
-//! built binary.
+//! Helpers shared by the integration tests (`mod support;`): temporary copies of repositories
+//! and running the built binary. The strict schema oracle beside it, `schemas.rs`, is included
+//! only by the tests that validate manifests (`#[path = "support/schemas.rs"] mod schemas;`), so
+//! the others do not compile it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
