@@ -100,9 +100,8 @@ mod tests {
         sorted(&s.names())
     }
 
-    // The pipeline, overlay-task and patch key lists are computed from the registry
-    // (`key_names!`); `flinkops.toml`'s and the overlay's are still written out in
-    // validate/project.rs, so this test keeps them equal to the registry.
+    // Every validator key list is computed from the registry (`key_names!`); these tests guard
+    // that each section is wired to the right registry section.
     #[test]
     fn the_project_validator_accepts_exactly_the_registry_keys() {
         use crate::validate::project as v;

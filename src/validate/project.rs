@@ -14,28 +14,18 @@ use crate::model::{Capacity, Defaults, Delivery, DeliveryTool, Env, Project, Sch
 use crate::spec::{EnvSource, Table, Value};
 use crate::versions::Operator;
 
-pub const TOP_KEYS: &[&str] = &["project", "target", "defaults", "schedule", "scaler", "delivery", "cluster"];
-pub const PROJECT_KEYS: &[&str] = &["name", "repo_url", "revision"];
-pub const TARGET_KEYS: &[&str] = &["operator", "kubernetes"];
-pub const DEFAULTS_KEYS: &[&str] = &["namespace", "timezone", "schedule_strategy", "registry", "service_account", "manage_namespaces"];
-pub const SCHEDULE_KEYS: &[&str] = &["valid_from"];
-pub const SCALER_KEYS: &[&str] = &["image"];
-pub const DELIVERY_KEYS: &[&str] = &[
-    "tool",
-    "argocd_namespace",
-    "argocd_project",
-    "argocd_server",
-    "flux_namespace",
-    "flux_source",
-    "flux_version",
-    "flux_interval",
-    "self_heal",
-    "prune",
-    "flux_shards",
-];
-pub const CLUSTER_KEYS: &[&str] = &["cpu", "memory"];
-pub const OVERLAY_KEYS: &[&str] = &["env", "cluster", "pipelines", "patches", "merge_patches"];
-pub const ENV_KEYS: &[&str] = &["namespace", "timezone", "labels", "manage_namespaces"];
+// The keys each section accepts come from the key registry, like the JSON Schemas and
+// docs/reference.md (as in validate/pipeline.rs).
+pub const TOP_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PROJECT_FILE);
+pub const PROJECT_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PROJECT);
+pub const TARGET_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::TARGET);
+pub const DEFAULTS_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::DEFAULTS);
+pub const SCHEDULE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::SCHEDULE);
+pub const SCALER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::SCALER);
+pub const DELIVERY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::DELIVERY);
+pub const CLUSTER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::CLUSTER);
+pub const OVERLAY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OVERLAY_FILE);
+pub const ENV_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENV);
 
 pub const STRATEGIES: &[&str] = &["utc", "native", "guarded"];
 
