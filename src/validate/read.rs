@@ -4,7 +4,7 @@
 //! locations, and a diagnostic (with a "did you mean" suggestion) for every unknown key or wrong
 //! type. Getters never stop the run: a wrong value yields `None` plus a diagnostic.
 
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::spec::{Node, Table, Value};
 
 /// A value with the place it was written.
@@ -31,7 +31,8 @@ pub fn check_keys(t: &Table, section: &str, known: &[&str], d: &mut Diagnostics)
         if known.contains(&k.as_str()) {
             continue;
         }
-        let mut diag = Diagnostic::error(format!("unknown key `{k}` in {section}")).at(&e.key_loc).label("unknown key");
+        let mut diag =
+            Diagnostic::error(format!("unknown key `{k}` in {section}")).code(Code::UnknownKey).at(&e.key_loc).label("unknown key");
         diag = match suggest(k, known) {
             Some(s) => diag.help(format!("did you mean `{s}`?")),
             None => diag.help(format!("the keys of {section} are: {}", known.join(", "))),
@@ -43,6 +44,7 @@ pub fn check_keys(t: &Table, section: &str, known: &[&str], d: &mut Diagnostics)
 fn type_error(key: &str, section: &str, expected: &str, n: &Node, d: &mut Diagnostics) {
     d.push(
         Diagnostic::error(format!("`{key}` in {section} must be {expected}, found {}", n.value.type_name()))
+            .code(Code::WrongType)
             .at(&n.loc)
             .label(format!("expected {expected}")),
     );
@@ -92,6 +94,7 @@ pub fn opt_int_in(t: &Table, key: &str, section: &str, min: i64, max: i64, d: &m
     if v.value < min || v.value > max {
         d.push(
             Diagnostic::error(format!("`{key}` in {section} is {}, out of range", v.value))
+                .code(Code::OutOfRange)
                 .at(&v.loc)
                 .label(format!("must be between {min} and {max}")),
         );
@@ -154,6 +157,7 @@ pub fn opt_choice(t: &Table, key: &str, section: &str, choices: &[&str], d: &mut
         return Some(v);
     }
     let mut diag = Diagnostic::error(format!("`{key}` in {section} cannot be {:?}", v.value))
+        .code(Code::NotOneOf)
         .at(&v.loc)
         .label(format!("expected one of: {}", choices.join(", ")));
     if let Some(s) = suggest(&v.value, choices) {

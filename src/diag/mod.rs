@@ -6,7 +6,11 @@
 
 use std::ops::Range;
 
+mod codes;
+
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+
+pub use codes::Code;
 
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,6 +80,8 @@ pub enum Severity {
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// The stable code (`E010`), shown as `error[E010]`; see [`Code`].
+    pub code: Option<Code>,
     /// One line: what is wrong.
     pub message: String,
     /// Where; `None` for problems without a place (a missing file, an I/O error).
@@ -98,6 +104,7 @@ impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code: None,
             message: message.into(),
             loc: None,
             label: String::new(),
@@ -110,6 +117,13 @@ impl Diagnostic {
 
     pub fn warning(message: impl Into<String>) -> Self {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    }
+
+    /// Sets the stable code; an error takes an `E` code, a warning a `W` code.
+    pub fn code(mut self, code: Code) -> Self {
+        debug_assert_eq!(code.id().starts_with('W'), self.severity == Severity::Warning, "{code:?} on a {:?}", self.severity);
+        self.code = Some(code);
+        self
     }
 
     pub fn at(mut self, loc: &Loc) -> Self {
@@ -239,7 +253,14 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         Severity::Warning => Level::WARNING,
     };
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
-    let mut group = level.clone().primary_title(d.message.as_str()).elements(std::iter::empty::<annotate_snippets::Padding>());
+    let title = || {
+        let t = level.clone().primary_title(d.message.as_str());
+        match d.code {
+            Some(c) => t.id(c.id()),
+            None => t,
+        }
+    };
+    let mut group = title().elements(std::iter::empty::<annotate_snippets::Padding>());
     if let Some(loc) = &d.loc {
         let file = sources.get(loc.file);
         let len = file.text.len();
@@ -249,7 +270,7 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
             // An empty span still gets a one-character caret.
             end = file.text[start..].char_indices().nth(1).map_or(len, |(i, _)| start + i);
         }
-        group = level.primary_title(d.message.as_str()).element(
+        group = title().element(
             Snippet::source(file.text.as_str())
                 .path(file.path.as_str())
                 .fold(true)
