@@ -45,6 +45,24 @@ codes! {
     OutOfRange = "E012",
     /// A word that is not one of the key's closed set (modes, presets, profiles, …).
     NotOneOf = "E013",
+    // --- E400–E449: Flink memory ---
+    /// A memory option in `flinkConfiguration` is not a size Flink can parse.
+    MemoryInvalidSize = "E400",
+    /// A memory fraction in `flinkConfiguration` is not a number.
+    MemoryInvalidFraction = "E401",
+    /// A memory `*.min` option is larger than its `*.max` option.
+    MemoryMinAboveMax = "E402",
+    /// The process memory is too small for Flink's memory model.
+    MemoryTooSmall = "E403",
+    /// The process memory is too large for the Flink memory fixed in `flinkConfiguration`.
+    MemoryTooLarge = "E404",
+    /// Memory options in `flinkConfiguration` contradict each other, whatever the process memory.
+    MemoryInconsistent = "E405",
+    /// No process memory works with the memory options in `flinkConfiguration`.
+    MemoryUnsatisfiable = "E406",
+    // --- W400–W449: Flink memory ---
+    /// The JobManager's JVM heap is below Flink's recommended minimum (128m).
+    MemoryHeapBelowRecommended = "W400",
 }
 
 #[cfg(test)]
