@@ -40,7 +40,7 @@ fn refused(root: &Path, args: &[&str]) -> String {
     let o = flinkops(root, args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{args:?}: expected exit 2, got {:?}:\n{err}", o.status.code());
-    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.starts_with("error: ") || err.starts_with("error["), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(stdout(&o).is_empty(), "nothing on stdout when refused: {}", stdout(&o));
     assert_eq!(snapshot_tree(root).keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>(), "no file added or removed");
@@ -278,7 +278,7 @@ fn savepoint_without_env_is_refused_when_every_overlay_overrides_the_nonce() {
         ok(root, &["savepoint", "orders", "--env", env]);
     }
     let err = refused(root, &["savepoint", "orders"]);
-    assert!(err.contains("the overlays set `job.savepoint_nonce` for pipeline `orders` in every environment"), "{err}");
+    assert!(err.contains("error[E624]: the overlays set `job.savepoint_nonce` for pipeline `orders` in every environment"), "{err}");
     assert!(err.contains("--env dev"), "{err}");
 }
 
@@ -379,7 +379,7 @@ fn restart_bumps_the_restart_nonce() {
 fn unknown_pipeline_is_refused_with_the_nearest_name() {
     let dir = shop();
     let err = refused(dir.path(), &["savepoint", "ordres"]);
-    assert!(err.contains("error: unknown pipeline `ordres`"), "{err}");
+    assert!(err.contains("error[E620]: unknown pipeline `ordres`"), "{err}");
     assert!(err.contains("did you mean `orders`?"), "{err}");
     let err = refused(dir.path(), &["restart", "zzz"]);
     assert!(err.contains("pipelines: clicks, nightly-report, orders"), "{err}");
@@ -389,7 +389,7 @@ fn unknown_pipeline_is_refused_with_the_nearest_name() {
 fn unknown_env_is_refused_with_the_nearest_name() {
     let dir = shop();
     let err = refused(dir.path(), &["suspend", "orders", "--env", "prdo"]);
-    assert!(err.contains("error: unknown environment `prdo`"), "{err}");
+    assert!(err.contains("error[E621]: unknown environment `prdo`"), "{err}");
     assert!(err.contains("did you mean `prod`?"), "{err}");
 }
 
@@ -397,7 +397,7 @@ fn unknown_env_is_refused_with_the_nearest_name() {
 fn savepoint_without_a_savepoint_dir_is_refused() {
     let dir = shop();
     let err = refused(dir.path(), &["savepoint", "clicks"]);
-    assert!(err.contains("error: pipeline `clicks` has no `flink.savepoint_dir`"), "{err}");
+    assert!(err.contains("error[E623]: pipeline `clicks` has no `flink.savepoint_dir`"), "{err}");
     assert!(err.contains("savepoint_dir = "), "the help shows the key to add: {err}");
     refused(dir.path(), &["savepoint", "clicks", "--env", "prod"]);
 }
@@ -407,7 +407,7 @@ fn restore_from_a_path_that_is_not_a_uri_is_refused() {
     let dir = shop();
     for path in ["/tmp/savepoints/savepoint-1", "savepoint-1", "s3://"] {
         let err = refused(dir.path(), &["restore", "orders", "--from", path]);
-        assert!(err.contains(&format!("error: `--from {path}` is not a savepoint URI")), "{err}");
+        assert!(err.contains(&format!("error[E622]: `--from {path}` is not a savepoint URI")), "{err}");
         assert!(err.contains("s3://"), "the help shows a URI: {err}");
     }
 }
@@ -420,7 +420,8 @@ fn a_stale_out_is_refused_so_the_commit_holds_only_the_operation() {
     let edited = std::fs::read_to_string(&fd).unwrap().replace("parallelism: 2", "parallelism: 9");
     std::fs::write(&fd, edited).unwrap();
     let err = refused(root, &["savepoint", "orders"]);
-    assert!(err.contains("out/ is not up to date"), "{err}");
+    assert!(err.contains("error[E630]: out/ is not up to date"), "{err}");
+    assert!(err.contains(&format!("stale: out/prod/{FD}")), "the stale file is named: {err}");
     assert!(err.contains("flinkops generate"), "{err}");
 }
 
@@ -435,7 +436,7 @@ fn an_edit_that_breaks_the_build_is_rolled_back() {
     write(root, "overlays/prod/overlay.toml", &overlay);
     ok(root, &["generate"]);
     let err = refused(root, &["suspend", "orders", "--env", "prod"]);
-    assert!(err.contains("overlays/prod/overlay.toml is back as it was"), "{err}");
+    assert!(err.contains("error[E631]: `flinkops suspend` was not applied: overlays/prod/overlay.toml is back as it was"), "{err}");
 }
 
 #[test]
@@ -444,6 +445,6 @@ fn a_repository_with_errors_is_refused_before_any_edit() {
     let root = dir.path();
     write(root, ORDERS, &read(root, ORDERS).replace("parallelism = 2", "parallelism = \"two\""));
     let err = refused(root, &["savepoint", "orders"]);
-    assert!(err.contains("the repository has errors"), "{err}");
+    assert!(err.contains("error[E629]: the repository has errors"), "{err}");
     assert!(err.contains("pipelines/orders.toml:"), "the error is located: {err}");
 }

@@ -1,11 +1,12 @@
 //! `flinkops savepoint | restore --from PATH | suspend | resume | restart PIPELINE [--env ENV]`:
-//! day-2 operations as git changes. Each edits the one TOML key(s) it names in the file that owns
-//! them, regenerates `out/` like `generate`, and prints the diff of that file and of `out/` and a
-//! suggested commit message (stdout). Nothing touches a cluster.
+//! day-2 operations as git changes. The library ([`flinkops::day2::apply`]) edits the one TOML
+//! key(s) the command names in the file that owns them, regenerates `out/` like `generate` and
+//! takes the edit back when that fails; this file parses the arguments, holds the run lock, and
+//! prints the result: the diff of that file and of `out/` and a suggested commit message
+//! (stdout), notes and errors (stderr, through the diagnostic renderer). Nothing touches a cluster.
 
 use super::{Exit, Global, sync_error};
-use flinkops::compile::{self, Options};
-use flinkops::day2::{self, Day2Error, Operation, Planned, Request};
+use flinkops::day2::{self, Applied, Day2Error, Operation, Outcome, Regenerate, Request};
 use flinkops::diag;
 use flinkops::sync;
 
@@ -98,15 +99,32 @@ impl Day2Args for RestartArgs {
     }
 }
 
-fn day2_error(e: Day2Error) -> Exit {
-    eprintln!("error: {e}");
-    if let Some(n) = e.note() {
-        eprintln!("  = note: {n}");
+/// Renders a day-2 error (after the diagnostics of the repository it carries, if any) and maps
+/// it to its exit code.
+fn day2_error(e: Day2Error, root: std::path::PathBuf, g: &Global) -> Exit {
+    let line = e.diagnostic();
+    let exit = if e.is_invalid_input() { Exit::Invalid } else { Exit::Internal };
+    let cause = match e {
+        Day2Error::Sync(s) => return sync_error(s),
+        Day2Error::Blocked { diagnostics, sources, .. } => {
+            eprint!("{}", diag::render_all(&diagnostics, &sources, g.color()));
+            None
+        }
+        Day2Error::NotApplied { cause, .. } | Day2Error::RevertFailed { cause, .. } => Some(*cause),
+        _ => None,
+    };
+    // Why regenerating failed comes first, as `generate` would show it.
+    match cause {
+        Some(Regenerate::Compile(c)) => {
+            let _ = g.report(root, *c);
+        }
+        Some(Regenerate::Sync(s)) => {
+            let _ = sync_error(s);
+        }
+        None => {}
     }
-    if let Some(h) = e.help() {
-        eprintln!("  = help: {h}");
-    }
-    if e.is_invalid_input() { Exit::Invalid } else { Exit::Internal }
+    eprintln!("{}", diag::render(&line, &diag::Sources::default(), g.color()));
+    exit
 }
 
 pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
@@ -114,62 +132,17 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
     let root = g.root()?;
     // Read-modify-write of a spec file and out/: no other run may interleave (like `generate`).
     let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(sync_error)?;
-    let target = day2::locate(&root, &req).map_err(day2_error)?;
-    let envs: Vec<String> = target.env.iter().cloned().collect();
-
-    // The repository as it is: the values in effect, and whether it compiles at all.
-    // Its warnings are shown once, after the edit; they only stop the command here when denied.
-    let before = compile::compile(&root, &Options { envs: envs.clone(), ..Default::default() });
-    let warnings = before.diagnostics.count(diag::Severity::Warning);
-    if before.has_errors() || (g.deny_warnings && warnings > 0) {
-        let shown = diag::Diagnostics {
-            items: before.diagnostics.items.iter().filter(|d| d.severity == diag::Severity::Error || g.deny_warnings).cloned().collect(),
-        };
-        eprint!("{}", diag::render_all(&shown, &before.sources, g.color()));
-        let what = if before.has_errors() { "the repository has errors" } else { "warnings are denied (--deny-warnings)" };
-        eprintln!("error: {what}; fix them before `flinkops {}` (nothing was changed)", req.operation.name());
-        return Err(Exit::Invalid);
-    }
-    // A day-2 commit carries the operation and nothing else: a stale out/ would smuggle other
-    // changes (a new image tag, say) into it.
-    let stale = sync::plan(&root, &before.files, &before.scope).map_err(sync_error)?;
-    if !stale.is_empty() {
-        eprintln!(
-            "error: out/ is not up to date with the specs ({} file(s) differ), so this change would carry unrelated ones",
-            stale.len()
-        );
-        for ch in stale.iter().take(5) {
-            eprintln!("  stale: {}", ch.path);
-        }
-        eprintln!(
-            "  = help: run `flinkops generate` and commit the result first (`flinkops diff` shows what it changes); nothing was changed"
-        );
-        return Err(Exit::Invalid);
-    }
-
-    let plan = match day2::plan(&root, &req, &target, &before).map_err(day2_error)? {
-        Planned::Edit(plan) => plan,
-        Planned::AlreadyInEffect { pipeline, state, envs } => {
+    let opts = day2::Options { deny_warnings: g.deny_warnings };
+    let applied = match day2::apply(&root, &req, &opts).map_err(|e| day2_error(e, root.clone(), g))? {
+        Outcome::Applied(applied) => applied,
+        Outcome::AlreadyInEffect { pipeline, state, envs } => {
             g.info(format!("pipeline `{pipeline}` is already {state} in {}; nothing changed", envs.join(", ")));
             return Ok(());
         }
     };
-
-    plan.write(&root).map_err(day2_error)?;
-    let changes = match regenerate(&envs, g) {
-        Ok(changes) => changes,
-        Err((exit, out_touched)) => {
-            if let Err(e) = plan.revert(&root) {
-                eprintln!("error: cannot put {} back as it was: {e}", plan.target.file);
-                return Err(Exit::Internal);
-            }
-            eprintln!("error: `flinkops {}` was not applied: {} is back as it was", req.operation.name(), plan.target.file);
-            if out_touched {
-                eprintln!("  = help: out/ may be partly rewritten: run `flinkops generate` to bring it back in line");
-            }
-            return Err(exit);
-        }
-    };
+    let Applied { plan, changes, compiled } = *applied;
+    // The edited repository's warnings, shown once.
+    g.report(root, *compiled)?;
 
     print!("{}", sync::unified_diff(&plan.change()));
     for ch in &changes {
@@ -197,14 +170,4 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
         changes.len()
     ));
     Ok(())
-}
-
-/// Compiles the edited repository and syncs `out/` like `generate` (same `--env` scope).
-/// On failure, also says whether `out/` may have been written to.
-fn regenerate(envs: &[String], g: &Global) -> Result<Vec<sync::Change>, (Exit, bool)> {
-    let (root, c) = g.compile(envs).map_err(|e| (e, false))?;
-    sync::check_owned(&root).map_err(|e| (sync_error(e), false))?;
-    let changes = sync::plan(&root, &c.files, &c.scope).map_err(|e| (sync_error(e), false))?;
-    sync::apply(&root, &changes).map_err(|e| (sync_error(e), true))?;
-    Ok(changes)
 }

@@ -60,6 +60,33 @@ codes! {
     MemoryInconsistent = "E405",
     /// No process memory works with the memory options in `flinkConfiguration`.
     MemoryUnsatisfiable = "E406",
+    // --- E620–E649: day-2 commands ---
+    /// A day-2 command names a pipeline the repository does not have.
+    Day2UnknownPipeline = "E620",
+    /// A day-2 command's `--env` names an environment the repository does not have.
+    Day2UnknownEnv = "E621",
+    /// `restore --from` is not a savepoint URI with a scheme.
+    Day2NotAUri = "E622",
+    /// `savepoint` for a pipeline without `flink.savepoint_dir`.
+    Day2NoSavepointDir = "E623",
+    /// Every environment's overlay overrides the key, so editing the pipeline file changes nothing.
+    Day2Shadowed = "E624",
+    /// A nonce is already at the largest value it can hold.
+    Day2NonceExhausted = "E625",
+    /// The file that owns the setting cannot be edited (not TOML, not UTF-8, `job` not a table).
+    Day2Uneditable = "E626",
+    /// The pipeline is missing from the compiled environment (an internal error).
+    Day2NotCompiled = "E627",
+    /// A file could not be read or written during a day-2 command.
+    Day2Io = "E628",
+    /// The repository has errors (or denied warnings) before the edit, so nothing is changed.
+    Day2Blocked = "E629",
+    /// `out/` is not up to date with the specs, so the edit's commit would carry other changes.
+    Day2StaleOut = "E630",
+    /// Regenerating `out/` after the edit failed, so the edit was taken back.
+    Day2NotApplied = "E631",
+    /// The edited file could not be put back after regenerating failed.
+    Day2RevertFailed = "E632",
     // --- W400–W449: Flink memory ---
     /// The JobManager's JVM heap is below Flink's recommended minimum (128m).
     MemoryHeapBelowRecommended = "W400",
