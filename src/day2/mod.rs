@@ -154,7 +154,6 @@ pub enum Regenerate {
     Sync(SyncError),
 }
 
-
 fn envs_phrase(envs: &[String]) -> String {
     match envs {
         [one] => format!("env `{one}`"),
@@ -301,12 +300,7 @@ pub fn apply(root: &Path, req: &Request, opts: &Options) -> Result<Outcome, Day2
         let diagnostics = Diagnostics {
             items: before.diagnostics.items.into_iter().filter(|d| d.severity == Severity::Error || opts.deny_warnings).collect(),
         };
-        return Err(Day2Error::Blocked {
-            operation: req.operation.name(),
-            denied,
-            diagnostics,
-            sources: before.sources,
-        });
+        return Err(Day2Error::Blocked { operation: req.operation.name(), denied, diagnostics, sources: before.sources });
     }
     // A day-2 commit carries the operation and nothing else: a stale out/ would smuggle other
     // changes (a new image tag, say) into it.

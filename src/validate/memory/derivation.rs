@@ -510,9 +510,5 @@ fn jm_from_total_flink(s: &JmSettings, flink: FlinkTotal, mut steps: Vec<Step>) 
         flink,
         parts: vec![Part { component: Component::JvmHeap, value: heap, origin: Origin::Rest(None) }, off_heap],
     });
-    Ok(FlinkSplit {
-        total: flink.value,
-        parts: FlinkParts::JobManager { heap: MemorySize(heap), off_heap: MemorySize(off) },
-        steps,
-    })
+    Ok(FlinkSplit { total: flink.value, parts: FlinkParts::JobManager { heap: MemorySize(heap), off_heap: MemorySize(off) }, steps })
 }

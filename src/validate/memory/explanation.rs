@@ -152,7 +152,9 @@ fn step(s: &Step) -> String {
                     mib(flink.value),
                     mib(over)
                 ),
-                None => format!("{} must hold {} = {}, {} more than {}", flink_label(flink), parts(ps), mib(*sum), mib(over), mib(flink.value)),
+                None => {
+                    format!("{} must hold {} = {}, {} more than {}", flink_label(flink), parts(ps), mib(*sum), mib(over), mib(flink.value))
+                }
             }
         }
         Step::Split { flink, parts: ps } => format!("{} = {}", flink_value(flink), parts(ps)),
@@ -229,7 +231,13 @@ pub(super) fn breakdown(role: Role, d: Derivation) -> Breakdown {
 
 /// A process size below what the configuration needs. `no_room` is given when no size works
 /// because of the fractions alone; it is added to the arithmetic.
-pub(super) fn too_small(role: Role, process: MemorySize, f: Failure, minimum: Option<MemorySize>, no_room: Option<Reason>) -> MemoryModelError {
+pub(super) fn too_small(
+    role: Role,
+    process: MemorySize,
+    f: Failure,
+    minimum: Option<MemorySize>,
+    no_room: Option<Reason>,
+) -> MemoryModelError {
     let mut lines = steps(&f.steps);
     lines.extend(no_room.as_ref().map(reason));
     MemoryModelError::TooSmall { role, process, reason: reason(&f.reason), lines, minimum }
@@ -344,12 +352,9 @@ impl std::error::Error for MemoryModelError {
 impl fmt::Display for MemoryWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MemoryWarning::JobManagerHeapBelowRecommended { heap, recommended } => write!(
-                f,
-                "the JobManager's JVM heap {} is below Flink's recommended minimum {}",
-                mib(heap.0),
-                mib(recommended.0)
-            ),
+            MemoryWarning::JobManagerHeapBelowRecommended { heap, recommended } => {
+                write!(f, "the JobManager's JVM heap {} is below Flink's recommended minimum {}", mib(heap.0), mib(recommended.0))
+            }
         }
     }
 }

@@ -305,12 +305,9 @@ fn invalid_override_values_are_errors() {
         "{err:?}"
     );
     assert!(matches!(bad("taskmanager.memory.framework.heap.size", "lots"), MemoryModelError::InvalidSize { .. }));
-    let err = check(
-        Role::TaskManager,
-        m(2048),
-        &cfg(&[("taskmanager.memory.network.min", "512m"), ("taskmanager.memory.network.max", "256m")]),
-    )
-    .unwrap_err();
+    let err =
+        check(Role::TaskManager, m(2048), &cfg(&[("taskmanager.memory.network.min", "512m"), ("taskmanager.memory.network.max", "256m")]))
+            .unwrap_err();
     assert!(matches!(err, MemoryModelError::MinAboveMax { .. }), "{err:?}");
     // Java's Float.parseFloat accepts a trailing f/d and surrounding blanks.
     assert!(check(Role::TaskManager, m(2048), &cfg(&[("taskmanager.memory.managed.fraction", " 0.3f ")])).is_ok());
