@@ -18,7 +18,7 @@
 //!    (`tests/fixtures/*/out`) emit: its `flinkConfiguration` as `config.yaml` plus its process
 //!    sizes, set as the operator sets them, must start (both roles), and flinkops' breakdown must
 //!    equal Flink's to the byte.
-//! 2. Random memory settings (fixed seed) over every key `validate/memory.rs` reads, each at a
+//! 2. Random memory settings (fixed seed) over every key `validate/memory/options.rs` reads, each at a
 //!    random process size and at the sizes flinkops names as the smallest (and largest) that work
 //!    and one mebibyte beyond: accept/refuse must agree, and accepted ones must agree to the byte.
 //!
@@ -673,7 +673,7 @@ fn put_fraction(rng: &mut Rng, c: &mut IndexMap<String, String>, key: &str, perc
     }
 }
 
-/// Random TaskManager memory options: each key that `validate/memory.rs` reads, present with
+/// Random TaskManager memory options: each key that `validate/memory/options.rs` reads, present with
 /// some probability, over ranges that produce both starting and refused processes on every
 /// derivation path (fine-grained, `flink.size`, process size).
 fn random_tm_config(rng: &mut Rng) -> IndexMap<String, String> {
@@ -752,7 +752,7 @@ fn path_of(role: Role, c: &IndexMap<String, String>) -> &'static str {
     }
 }
 
-/// flinkops is documented as stricter than Flink on one point (validate/memory.rs header): an
+/// flinkops is documented as stricter than Flink on one point (the validate/memory module header): an
 /// unparseable or out-of-range value is an error even for a key Flink does not read on the
 /// configuration's derivation path. Such a case is not a disagreement when flinkops, with that
 /// one key removed, accepts with exactly Flink's numbers (so Flink really ignored the key).

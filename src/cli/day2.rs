@@ -6,7 +6,7 @@
 //! (stdout), notes and errors (stderr, through the diagnostic renderer). Nothing touches a cluster.
 
 use super::{Exit, Global, sync_error};
-use flinkops::day2::{self, Applied, Day2Error, Operation, Outcome, Regenerate, Request};
+use flinkops::day2::{self, Applied, Day2Error, Operation, Outcome, RegenerateFailure, Request};
 use flinkops::diag;
 use flinkops::sync;
 
@@ -115,10 +115,10 @@ fn day2_error(e: Day2Error, root: std::path::PathBuf, g: &Global) -> Exit {
     };
     // Why regenerating failed comes first, as `generate` would show it.
     match cause {
-        Some(Regenerate::Compile(c)) => {
+        Some(RegenerateFailure::Compile(c)) => {
             let _ = g.report(root, *c);
         }
-        Some(Regenerate::Sync(s)) => {
+        Some(RegenerateFailure::Sync(s)) => {
             let _ = sync_error(s);
         }
         None => {}

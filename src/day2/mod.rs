@@ -131,7 +131,7 @@ pub enum Day2Error {
         operation: &'static str,
         file: String,
         /// Why regenerating failed.
-        cause: Box<Regenerate>,
+        cause: Box<RegenerateFailure>,
         /// Whether `out/` may have been partly written.
         out_touched: bool,
     },
@@ -139,14 +139,14 @@ pub enum Day2Error {
     RevertFailed {
         file: String,
         /// Why regenerating failed, which is why the file was being put back.
-        cause: Box<Regenerate>,
+        cause: Box<RegenerateFailure>,
         source: Box<Day2Error>,
     },
 }
 
 /// Why regenerating `out/` after the edit failed.
 #[derive(Debug)]
-pub enum Regenerate {
+pub enum RegenerateFailure {
     /// The edited repository has errors (or warnings, under `--deny-warnings`); its diagnostics
     /// are still to be shown.
     Compile(Box<Compiled>),
@@ -249,8 +249,8 @@ impl Day2Error {
             Day2Error::Io { .. } | Day2Error::NotCompiled { .. } | Day2Error::RevertFailed { .. } => false,
             Day2Error::Sync(e) => matches!(e, SyncError::NotOwned),
             Day2Error::NotApplied { cause, .. } => match cause.as_ref() {
-                Regenerate::Compile(_) => true,
-                Regenerate::Sync(e) => matches!(e, SyncError::NotOwned),
+                RegenerateFailure::Compile(_) => true,
+                RegenerateFailure::Sync(e) => matches!(e, SyncError::NotOwned),
             },
             _ => true,
         }
@@ -332,14 +332,18 @@ pub fn apply(root: &Path, req: &Request, opts: &Options) -> Result<Outcome, Day2
 
 /// Compiles the edited repository and syncs `out/` like `generate` (same `--env` scope).
 /// On failure, also says whether `out/` may have been written to.
-fn regenerate(root: &Path, compile_opts: &compile::Options, opts: &Options) -> Result<(Vec<Change>, Box<Compiled>), (Regenerate, bool)> {
+fn regenerate(
+    root: &Path,
+    compile_opts: &compile::Options,
+    opts: &Options,
+) -> Result<(Vec<Change>, Box<Compiled>), (RegenerateFailure, bool)> {
     let mut c = Box::new(compile::compile(root, compile_opts));
     if c.has_errors() || (opts.deny_warnings && c.diagnostics.count(Severity::Warning) > 0) {
-        return Err((Regenerate::Compile(c), false));
+        return Err((RegenerateFailure::Compile(c), false));
     }
-    sync::check_owned(root).map_err(|e| (Regenerate::Sync(e), false))?;
-    let changes = sync::plan(root, &c.files, &c.scope).map_err(|e| (Regenerate::Sync(e), false))?;
-    sync::apply(root, &changes).map_err(|e| (Regenerate::Sync(e), true))?;
+    sync::check_owned(root).map_err(|e| (RegenerateFailure::Sync(e), false))?;
+    let changes = sync::plan(root, &c.files, &c.scope).map_err(|e| (RegenerateFailure::Sync(e), false))?;
+    sync::apply(root, &changes).map_err(|e| (RegenerateFailure::Sync(e), true))?;
     // The rendered files are on disk now; only the diagnostics are still needed.
     c.files.clear();
     Ok((changes, c))
