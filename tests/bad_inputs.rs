@@ -325,7 +325,7 @@ bad!(misnamed_overlay_file_is_not_ignored, located: true, |r| {
 bad!(pipeline_in_a_subfolder_is_not_ignored, located: true, |r| {
     write(r, "pipelines/team-a/clicks.toml", PIPELINE);
 }, "`pipelines/team-a/clicks.toml` would be ignored", "pipelines/team-a/clicks.toml:1:1");
-bad!(environment_folder_without_overlay_toml, located: false, |r| {
+bad!(environment_folder_without_overlay_toml, located: true, |r| {
     write(r, "overlays/staging/patches/hpa.yaml", "[]\n");
 }, "environment folder `overlays/staging` has no overlay.toml");
 
