@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::bundle::{self, Bundle};
-use crate::diag::{Diagnostic, Diagnostics, Severity, Sources};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity, Sources};
 use crate::emit;
 use crate::layout::{self, ARGOCD_DIR, FLUX_DIR, NAMESPACES_UNIT};
 use crate::model::{DeliveryTool, Env, Pipeline, Project};
@@ -139,8 +139,8 @@ struct EnvRun {
     summary: Diagnostics,
     bundles: Diagnostics,
     render: Diagnostics,
-    /// Pipeline name → its file and where the name comes from: duplicate names.
-    seen: HashMap<String, (String, crate::diag::Loc)>,
+    /// The pipeline names seen so far: duplicate names.
+    seen: validate::repository::SeenNames,
     usage: Vec<validate::capacity::Usage>,
     patches: Option<patch::PatchSet>,
     /// Namespace → the service accounts of the FlinkDeployments in it (SPEC §13.2).
@@ -180,16 +180,7 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
     let project_path = repo.project_file.map_or_else(|| "flinkops.toml".to_string(), |f| repo.sources.path(f).to_string());
 
     // Environments, filtered by --env.
-    for want in &opts.envs {
-        if !repo.envs.iter().any(|e| &e.name == want) {
-            let names: Vec<&str> = repo.envs.iter().map(|e| e.name.as_str()).collect();
-            let mut diag = Diagnostic::error(format!("unknown environment `{want}`")).note(format!("environments: {}", names.join(", ")));
-            if let Some(s) = validate::read::suggest(want, &names) {
-                diag = diag.help(format!("did you mean `{s}`?"));
-            }
-            d.push(diag);
-        }
-    }
+    validate::repository::unknown_envs(&opts.envs, &repo, &mut d);
     let env_sources: Vec<&EnvSource> = repo.envs.iter().filter(|e| opts.envs.is_empty() || opts.envs.contains(&e.name)).collect();
     if !opts.envs.is_empty() {
         c.scope = Scope { prefixes: env_sources.iter().flat_map(|e| layout::env_scope(&e.name)).collect() };
@@ -264,32 +255,7 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
 fn env_input<'a>(es: &'a EnvSource, repo: &Repo) -> EnvInput<'a> {
     let mut d = Diagnostics::default();
     let env = validate::project::env(es, &repo.sources, &mut d);
-    let overlay = es.table.as_ref().and_then(|t| t.get("pipelines")).and_then(|e| match &e.node.value {
-        Value::Table(t) => Some(t.clone()),
-        _ => {
-            d.push(
-                Diagnostic::error("`pipelines` in an overlay must be a table of tables")
-                    .at(&e.node.loc)
-                    .label("expected [pipelines.<name>]"),
-            );
-            None
-        }
-    });
-    if let Some(op) = &overlay {
-        let names: Vec<&str> = repo.pipelines.iter().map(|p| p.name.as_str()).collect();
-        for (k, e) in &op.entries {
-            if !names.contains(&k.as_str()) {
-                let mut diag = Diagnostic::error(format!("overlay names pipeline `{k}`, which does not exist"))
-                    .at(&e.key_loc)
-                    .label("no such pipeline");
-                diag = match validate::read::suggest(k, &names) {
-                    Some(s) => diag.help(format!("did you mean `{s}`?")),
-                    None => diag.help(format!("pipelines: {}", names.join(", "))),
-                };
-                d.push(diag);
-            }
-        }
-    }
+    let overlay = validate::repository::overlay_pipelines(es, repo, &mut d);
     EnvInput { src: es, env, overlay, head: d }
 }
 
@@ -339,14 +305,7 @@ impl Ctx<'_> {
             }
         }
         for (e, run) in self.envs.iter().zip(runs.iter_mut()) {
-            // The budget in force: the overlay's [cluster], else flinkops.toml's.
-            let budget_at = e
-                .src
-                .table
-                .as_ref()
-                .and_then(|t| t.get("cluster"))
-                .or_else(|| self.repo.project.as_ref().and_then(|t| t.get("cluster")))
-                .map(|c| c.key_loc.clone());
+            let budget_at = validate::repository::budget_at(e.src, self.repo);
             validate::capacity::check(self.project, &e.env, std::mem::take(&mut run.usage), budget_at.as_ref(), &mut run.summary);
             failed = failed || run.summary.has_errors();
         }
@@ -362,13 +321,6 @@ impl Ctx<'_> {
             }
         }
         runs
-    }
-
-    /// Where `delivery.flux_version` is written, if it is.
-    fn flux_version_at(&self) -> Option<crate::diag::Loc> {
-        let delivery = self.repo.project.as_ref()?.get("delivery")?;
-        let Value::Table(t) = &delivery.node.value else { return None };
-        t.get("flux_version").map(|e| e.node.loc.clone())
     }
 
     fn start(&self, e: &EnvInput) -> EnvRun {
@@ -404,6 +356,7 @@ impl Ctx<'_> {
                         }
                         other => d.push(
                             Diagnostic::error(format!("`pipelines.{}` must be a table, found {}", ps.name, other.type_name()))
+                                .code(Code::WrongType)
                                 .at(&entry.node.loc)
                                 .label("expected a table"),
                         ),
@@ -426,23 +379,13 @@ impl Ctx<'_> {
             run.validation.extend(pd);
             let Some(p) = p else { continue };
             let file = self.repo.sources.path(ps.file).to_string();
-            // The name comes from `name = …` or, without one, from the file name itself.
-            let here = p.places.name.clone().unwrap_or(crate::diag::Loc { file: ps.file, span: 0..0 });
-            if let Some((other, there)) = run.seen.get(&p.name) {
-                run.validation.push(
-                    Diagnostic::error(format!("two pipelines are named `{}`: {other} and {file}", p.name))
-                        .at(&here)
-                        .label(if p.places.name.is_some() { "this name" } else { "named after its file" })
-                        .note_at(there, format!("the other `{}` is", p.name))
-                        .help("pipeline names must be unique: rename one file or set `name`"),
-                );
-                continue;
+            let start = crate::diag::Loc { file: ps.file, span: 0..0 };
+            if validate::repository::unique_name(&mut run.seen, &p, file, start, &mut run.validation) {
+                models.push(p);
             }
-            run.seen.insert(p.name.clone(), (file, here));
-            models.push(p);
         }
         run.usage.extend(models.iter().map(validate::capacity::usage));
-        validate::delivery::check(self.project, &models, self.flux_version_at().as_ref(), &mut run.summary);
+        validate::delivery::check(self.project, &models, validate::repository::flux_version_at(self.repo).as_ref(), &mut run.summary);
         models
     }
 
@@ -459,46 +402,26 @@ impl Ctx<'_> {
                     bundles.built.insert(key.clone(), b);
                 }
                 Err(err) => {
-                    run.bundles.push(Diagnostic::error(format!("cannot read the job files of pipeline `{}`: {err}", p.name)));
+                    run.bundles
+                        .push(Diagnostic::error(format!("cannot read the job files of pipeline `{}`: {err}", p.name)).code(Code::Io));
                     return None;
                 }
             }
         }
         let b = &bundles.built[&key];
-        let who = || format!("pipeline `{}` in env `{}`", p.name, e.env.name);
         let here = p.places.job.clone().unwrap_or_else(|| p.places.file.clone());
+        let builder = validate::repository::Builder { pipeline: &p.name, env: &e.env.name, at: &here };
         match bundles.by_name.get(&b.name) {
             Some((existing, first, there)) => {
                 if let Some(diff) = existing.difference(b) {
-                    run.bundles.push(
-                        Diagnostic::error(format!("bundle `{}` is built differently by {first} and by {}: {diff}", b.name, who()))
-                            .at(&here)
-                            .label("builds the image differently")
-                            .note_at(there, format!("{first} builds it at"))
-                            .note("an image is built once and promoted through every environment, so everything it contains must agree")
-                            .help(format!("give one of them its own `job.bundle` (e.g. `bundle = \"{}-{}\"`)", p.name, e.env.name)),
-                    );
+                    run.bundles.push(validate::repository::bundle_conflict(&b.name, &diff, (first, there), &builder));
                 }
             }
             None => {
-                bundles.by_name.insert(b.name.clone(), (b.clone(), who(), here));
+                bundles.by_name.insert(b.name.clone(), (b.clone(), builder.who(), here.clone()));
             }
         }
-        match &self.project.defaults.registry {
-            Some(r) => Some(b.reference(r)),
-            None => {
-                let defaults = self.repo.project.as_ref().and_then(|t| t.get("defaults")).map(|e| e.key_loc.clone());
-                let project_start = self.repo.project_file.map(|file| crate::diag::Loc { file, span: 0..0 });
-                run.bundles.push(
-                    Diagnostic::error(format!("`defaults.registry` is required: pipeline `{}` needs a bundle image", p.name))
-                        .at_opt(defaults.as_ref().or(project_start.as_ref()))
-                        .label("no `registry` here")
-                        .note_at(p.places.job.as_ref().unwrap_or(&p.places.file), format!("pipeline `{}` bundles its job at", p.name))
-                        .help("add `registry = \"registry.example.com/team\"` under [defaults] in flinkops.toml, or set `flink.image`"),
-                );
-                None
-            }
-        }
+        validate::repository::registry(self.project, self.repo, p, &mut run.bundles).map(|r| b.reference(r))
     }
 
     /// Renders and patches a batch for one env (both cores, order kept) and, for

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
+use crate::diag::{Code, Diagnostic};
 use crate::sync::{Change, Outcome, Scope, Sink, Status};
 
 /// Why the revision's `out/` cannot be read.
@@ -29,9 +30,26 @@ pub enum GitError {
 }
 
 impl GitError {
-    /// Whether the error is the user's input (exit 2) rather than the machine's (exit 3).
-    pub fn is_usage(&self) -> bool {
-        matches!(self, GitError::NotARepository(_) | GitError::UnknownRevision(_))
+    /// The stable code: the user's input (E6xx, exit 2) or the machine (E9xx, exit 3).
+    pub fn code(&self) -> Code {
+        match self {
+            GitError::NotARepository(_) => Code::NotAGitRepository,
+            GitError::UnknownRevision(_) => Code::UnknownRevision,
+            GitError::Spawn(_) | GitError::Failed(_) => Code::GitFailed,
+        }
+    }
+}
+
+impl From<GitError> for Diagnostic {
+    fn from(e: GitError) -> Diagnostic {
+        let d = Diagnostic::error(e.to_string()).code(e.code());
+        match e {
+            GitError::NotARepository(_) => d.help("run inside a git clone, or leave out --against to compare with out/ on disk"),
+            GitError::UnknownRevision(_) => {
+                d.help("name a branch, tag or commit this clone has (in CI, fetch it first, e.g. `git fetch origin main`)")
+            }
+            GitError::Spawn(_) | GitError::Failed(_) => d,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::render::Resource;
 use crate::spec::{Node, Table, Value};
 use crate::validate::read::{check_keys, opt_str, opt_table};
@@ -55,6 +55,7 @@ fn target(t: &Table, d: &mut Diagnostics) -> Target {
                 Value::String(v) => labels.push((k.clone(), v.clone())),
                 other => d.push(
                     Diagnostic::error(format!("label `{k}` in a patch target must be a string, found {}", other.type_name()))
+                        .code(Code::WrongType)
                         .at(&e.node.loc)
                         .label("expected a string"),
                 ),
@@ -115,12 +116,22 @@ impl PatchSet {
         for (key, known, what) in [("patches", PATCH_KEYS, "[[patches]]"), ("merge_patches", MERGE_KEYS, "[[merge_patches]]")] {
             let Some(e) = t.get(key) else { continue };
             let Value::Array(items) = &e.node.value else {
-                d.push(Diagnostic::error(format!("`{key}` must be an array of tables ({what})")).at(&e.node.loc).label("not an array"));
+                d.push(
+                    Diagnostic::error(format!("`{key}` must be an array of tables ({what})"))
+                        .code(Code::WrongType)
+                        .at(&e.node.loc)
+                        .label("not an array"),
+                );
                 continue;
             };
             for (i, n) in items.iter().enumerate() {
                 let Value::Table(p) = &n.value else {
-                    d.push(Diagnostic::error(format!("each {what} entry must be a table")).at(&n.loc).label("not a table"));
+                    d.push(
+                        Diagnostic::error(format!("each {what} entry must be a table"))
+                            .code(Code::WrongType)
+                            .at(&n.loc)
+                            .label("not a table"),
+                    );
                     continue;
                 };
                 check_keys(p, what, known, d);
@@ -136,6 +147,7 @@ impl PatchSet {
                         None => {
                             d.push(
                                 Diagnostic::error("[[merge_patches]] needs `patch`")
+                                    .code(Code::PatchIncomplete)
                                     .at(&p.loc)
                                     .help("e.g. patch = { spec = { suspend = true } }"),
                             );
@@ -148,6 +160,7 @@ impl PatchSet {
                     None => {
                         d.push(
                             Diagnostic::error(format!("{label} needs a `target`"))
+                                .code(Code::PatchIncomplete)
                                 .at(&p.loc)
                                 .help("e.g. target = { kind = \"FlinkDeployment\", name = \"my-pipeline\" }"),
                         );
@@ -204,6 +217,7 @@ impl PatchSet {
             if let Err((op, pointer, why)) = result {
                 diags.push(
                     Diagnostic::error(format!("{}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", p.label, r.kind, r.name))
+                        .code(Code::PatchOperationFailed)
                         .at(&p.at)
                         .label("this patch")
                         .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
@@ -216,6 +230,7 @@ impl PatchSet {
                         "{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`",
                         p.label, r.kind, r.name
                     ))
+                    .code(Code::PatchChangesIdentity)
                     .at(&p.at)
                     .label("identity fields cannot be patched")
                     .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
@@ -235,6 +250,7 @@ impl PatchSet {
         for p in self.patches.iter().filter(|p| p.matched == 0) {
             d.push(
                 Diagnostic::error(format!("{} matches no resource", p.label))
+                    .code(Code::PatchMatchesNothing)
                     .at(&p.at)
                     .label("no generated object has all of these fields")
                     .note("kustomize silently ignores such a patch; flinkops does not")
@@ -248,7 +264,12 @@ impl PatchSet {
 fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> Option<Vec<json_patch::PatchOperation>> {
     let (json, loc): (Json, Loc) = match (p.get("ops"), opt_str(p, "file", "[[patches]]", d)) {
         (Some(_), Some(f)) => {
-            d.push(Diagnostic::error("a patch has either `ops` or `file`, not both").at(&f.loc).label("remove one"));
+            d.push(
+                Diagnostic::error("a patch has either `ops` or `file`, not both")
+                    .code(Code::PatchIncomplete)
+                    .at(&f.loc)
+                    .label("remove one"),
+            );
             return None;
         }
         (Some(ops), None) => (to_json(&ops.node), ops.node.loc.clone()),
@@ -257,7 +278,10 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
                 Ok(r) => r,
                 Err(why) => {
                     d.push(
-                        Diagnostic::error(format!("patch file {:?} {why}", f.value)).at(&f.loc).label("must stay inside the repository"),
+                        Diagnostic::error(format!("patch file {:?} {why}", f.value))
+                            .code(Code::PatchFileOutsideRepository)
+                            .at(&f.loc)
+                            .label("must stay inside the repository"),
                     );
                     return None;
                 }
@@ -267,6 +291,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
                 Err(e) => {
                     d.push(
                         Diagnostic::error(format!("cannot read patch file `{rel}`: {e}"))
+                            .code(Code::PatchFileUnreadable)
                             .at(&f.loc)
                             .label("relative to the overlay's folder"),
                     );
@@ -277,7 +302,10 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
                 Ok(v) => (v, f.loc.clone()),
                 Err(e) => {
                     d.push(
-                        Diagnostic::error(format!("patch file `{rel}` is not JSON or YAML: {e}")).at(&f.loc).label("unreadable patch file"),
+                        Diagnostic::error(format!("patch file `{rel}` is not JSON or YAML: {e}"))
+                            .code(Code::PatchFileUnreadable)
+                            .at(&f.loc)
+                            .label("unreadable patch file"),
                     );
                     return None;
                 }
@@ -286,6 +314,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
         (None, None) => {
             d.push(
                 Diagnostic::error("[[patches]] needs `ops` or `file`")
+                    .code(Code::PatchIncomplete)
                     .at(&p.loc)
                     .help("ops = [ { op = \"add\", path = \"/spec/…\", value = … } ]"),
             );
@@ -293,7 +322,12 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
         }
     };
     let Json::Array(items) = &json else {
-        d.push(Diagnostic::error("patch operations must be a list").at(&loc).label("expected a list of RFC 6902 operations"));
+        d.push(
+            Diagnostic::error("patch operations must be a list")
+                .code(Code::PatchOperationInvalid)
+                .at(&loc)
+                .label("expected a list of RFC 6902 operations"),
+        );
         return None;
     };
     let mut ops = vec![];
@@ -303,6 +337,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
             Err(e) => {
                 d.push(
                     Diagnostic::error(format!("operation #{i} is not a valid RFC 6902 operation: {e}"))
+                        .code(Code::PatchOperationInvalid)
                         .at(&loc)
                         .label("in these operations")
                         .help("each operation has `op` (add, remove, replace, move, copy, test), `path`, and `value` or `from`"),

@@ -17,6 +17,8 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+use crate::diag::{Code, Diagnostic};
+
 /// The marker that says `out/` belongs to flinkops.
 pub const MARKER: &str = "out/.flinkops";
 pub const MARKER_TEXT: &str =
@@ -58,12 +60,35 @@ pub struct Change {
     pub new: Option<Vec<u8>>,
 }
 
+/// Why `out/` cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("cannot {action} `{path}`: {source}")]
     Io { action: &'static str, path: String, source: std::io::Error },
     #[error("out/ exists but is not owned by flinkops (no `out/.flinkops` marker); refusing to prune it")]
     NotOwned,
+}
+
+impl SyncError {
+    /// The stable code: the user's `out/` ([`Code::OutNotOwned`]) or the machine ([`Code::Io`]).
+    pub fn code(&self) -> Code {
+        match self {
+            SyncError::Io { .. } => Code::Io,
+            SyncError::NotOwned => Code::OutNotOwned,
+        }
+    }
+}
+
+impl From<SyncError> for Diagnostic {
+    fn from(e: SyncError) -> Diagnostic {
+        let d = Diagnostic::error(e.to_string()).code(e.code());
+        match e {
+            SyncError::NotOwned => {
+                d.help("move the files out of out/, or add the marker file out/.flinkops if out/ really is flinkops output")
+            }
+            SyncError::Io { .. } => d,
+        }
+    }
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> SyncError + 'a {

@@ -1,48 +1,19 @@
 //! The `guarded` strategy's guard script, run for real by POSIX `sh` (dash on Debian), must act
 //! at exactly the instants whose wall-clock time in the zone matches the cron — checked against
-//! an independent oracle: chrono-tz for local time and a small cron matcher written here.
+//! the shared independent oracle (tests/support/cron_oracle.rs): chrono-tz for local time and a
+//! plain cron matcher.
+
+#[path = "support/cron_oracle.rs"]
+mod cron_oracle;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use cron_oracle::{OracleCron, minute_instant};
 use flinkops::render::scaler::guard_script;
 use flinkops::schedule::{Cron, offset_table};
-
-/// A deliberately plain cron matcher: lists, ranges, steps, `*`; OR of the day fields when both
-/// are restricted (no `*`), as in robfig/cron.
-fn field(spec: &str, lo: u32, hi: u32) -> (BTreeSet<u32>, bool) {
-    let mut set = BTreeSet::new();
-    let mut star = false;
-    for part in spec.split(',') {
-        let (range, step) = part.split_once('/').map_or((part, 1), |(r, s)| (r, s.parse().unwrap()));
-        let (a, b) = if range == "*" {
-            star |= step == 1;
-            (lo, hi)
-        } else if let Some((a, b)) = range.split_once('-') {
-            (a.parse().unwrap(), b.parse().unwrap())
-        } else {
-            let a = range.parse().unwrap();
-            (a, if part.contains('/') { hi } else { a })
-        };
-        set.extend((a..=b).step_by(step));
-    }
-    (set, star)
-}
-
-fn oracle_fires(cron: &str, zone: Tz, minute: i64) -> bool {
-    let f: Vec<&str> = cron.split_whitespace().collect();
-    let local = DateTime::<Utc>::from_timestamp(minute * 60, 0).unwrap().with_timezone(&zone);
-    let (mi, h, dom, mo, dow) = (local.minute(), local.hour(), local.day(), local.month(), local.weekday().num_days_from_sunday());
-    let (ms, _) = field(f[0], 0, 59);
-    let (hs, _) = field(f[1], 0, 23);
-    let (ds, dstar) = field(f[2], 1, 31);
-    let (mos, _) = field(f[3], 1, 12);
-    let (ws, wstar) = field(f[4], 0, 6);
-    let day = if dstar || wstar { ds.contains(&dom) && ws.contains(&dow) } else { ds.contains(&dom) || ws.contains(&dow) };
-    ms.contains(&mi) && hs.contains(&h) && mos.contains(&mo) && day
-}
 
 /// The shells to run the guard with: the system `sh` (dash on Debian) and busybox's `sh` when
 /// busybox is installed (`.ci/run` installs it).
@@ -124,7 +95,8 @@ fn guard_acts_exactly_at_local_firings_in_every_kind_of_zone() {
         let zone: Tz = zone.parse().unwrap();
         let minutes = sample(zone);
         for cron in crons {
-            let expected: BTreeSet<i64> = minutes.iter().copied().filter(|m| oracle_fires(cron, zone, *m)).collect();
+            let oracle = OracleCron::parse(cron);
+            let expected: BTreeSet<i64> = minutes.iter().copied().filter(|m| oracle.fires_at(zone, minute_instant(*m))).collect();
             let got = guard_fires(cron, zone, &minutes);
             assert_eq!(got, expected, "`{cron}` in {zone}: guard and oracle disagree");
         }

@@ -6,66 +6,22 @@
 //! nothing when the live object is already right, exactly once with the right values when not.
 //!
 //! The oracle is independent of the code under test: it walks back minute by minute over the last
-//! 7 days of UTC minutes, converts each with chrono-tz and matches it with a small cron matcher
-//! written here (no offset table, no flinkops schedule code). `flinkops::schedule::in_force`
+//! 7 days of UTC minutes, converts each with chrono-tz and matches it with a plain cron matcher
+//! (the shared one in tests/support/cron_oracle.rs: no offset table, no flinkops schedule code). `flinkops::schedule::in_force`
 //! (what `explain --at` shows) is checked against the same oracle.
+
+#[path = "support/cron_oracle.rs"]
+mod cron_oracle;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
+use cron_oracle::{OracleCron, last_firing};
 use flinkops::model::ScheduleEntry;
 use flinkops::render::scaler::{ScaleTarget, reconcile_script};
 use flinkops::schedule::{Cron, in_force, offset_table, transitions};
-
-// ---------------------------------------------------------------------------------------------
-// The oracle
-// ---------------------------------------------------------------------------------------------
-
-/// A weekly cron as plain sets: minutes, hours, weekdays (Sunday = 0). Only what the entries
-/// below use: `*`, lists, ranges and `*/n` steps, day-of-month and month `*`.
-struct Weekly {
-    minutes: BTreeSet<u32>,
-    hours: BTreeSet<u32>,
-    days: BTreeSet<u32>,
-}
-
-fn set(spec: &str, lo: u32, hi: u32) -> BTreeSet<u32> {
-    let mut out = BTreeSet::new();
-    for part in spec.split(',') {
-        let (range, step) = part.split_once('/').map_or((part, 1), |(r, s)| (r, s.parse().unwrap()));
-        let (a, b) = match range.split_once('-') {
-            _ if range == "*" => (lo, hi),
-            Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
-            None => (range.parse().unwrap(), range.parse().unwrap()),
-        };
-        out.extend((a..=b).step_by(step));
-    }
-    out
-}
-
-impl Weekly {
-    fn parse(cron: &str) -> Weekly {
-        let f: Vec<&str> = cron.split_whitespace().collect();
-        assert_eq!((f[2], f[3]), ("*", "*"), "the oracle knows weekly crons only");
-        Weekly { minutes: set(f[0], 0, 59), hours: set(f[1], 0, 23), days: set(f[4], 0, 6) }
-    }
-    fn fires(&self, local: &DateTime<Tz>) -> bool {
-        self.minutes.contains(&local.minute())
-            && self.hours.contains(&local.hour())
-            && self.days.contains(&local.weekday().num_days_from_sunday())
-    }
-}
-
-/// (entry index, epoch minute) of the latest instant in the last 7 days of minutes up to `now`
-/// whose wall-clock time in `zone` matches an entry.
-fn oracle(entries: &[Weekly], zone: Tz, now_minute: i64) -> Option<(usize, i64)> {
-    (now_minute - 7 * 1440 + 1..=now_minute).rev().find_map(|m| {
-        let local = DateTime::<Utc>::from_timestamp(m * 60, 0).unwrap().with_timezone(&zone);
-        entries.iter().position(|e| e.fires(&local)).map(|i| (i, m))
-    })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Schedules under test
@@ -222,7 +178,7 @@ fn unix(y: i32, m: u32, d: u32) -> i64 {
 /// Clock readings (Unix seconds, any second of a minute): random ones over 2026–2099, random ones
 /// within two days of the zone's offset changes, and for each firing the oracle finds, a second
 /// before its minute (right before it), its minute and the minute after (right after it).
-fn instants(zone: Tz, weekly: &[Weekly], rng: &mut Rng, random: usize, near_changes: usize) -> Vec<i64> {
+fn instants(zone: Tz, weekly: &[OracleCron], rng: &mut Rng, random: usize, near_changes: usize) -> Vec<i64> {
     let (start, end) = (unix(2026, 1, 8), unix(2100, 1, 1));
     let mut clocks: Vec<i64> = (0..random).map(|_| rng.range(start, end)).collect();
     let changes = transitions(zone, DateTime::from_timestamp(start, 0).unwrap(), DateTime::from_timestamp(end, 0).unwrap());
@@ -234,7 +190,7 @@ fn instants(zone: Tz, weekly: &[Weekly], rng: &mut Rng, random: usize, near_chan
     }
     let mut firings = BTreeSet::new();
     for &c in &clocks {
-        if let Some((_, f)) = oracle(weekly, zone, c.div_euclid(60)) {
+        if let Some((_, f)) = last_firing(weekly, zone, c.div_euclid(60)) {
             firings.insert(f);
         }
     }
@@ -273,12 +229,12 @@ fn expected_calls(target: ScaleTarget, want: Option<(u32, u32)>, live_right: boo
 /// Checks the script (every shell) and `in_force` against the oracle at `clocks`: live state
 /// right at even positions, wrong (another entry's values, or empty) at odd ones.
 fn check(zone: Tz, set_name: &str, set: Set, target: ScaleTarget, clocks: &[i64]) -> usize {
-    let weekly: Vec<Weekly> = set.iter().map(|e| Weekly::parse(e.1)).collect();
+    let weekly: Vec<OracleCron> = set.iter().map(|e| OracleCron::parse(e.1)).collect();
     let crons: Vec<Cron> = set.iter().map(|e| Cron::parse(e.1).unwrap()).collect();
     let mut cases = vec![];
     let mut expected = vec![];
     for (k, &clock) in clocks.iter().enumerate() {
-        let want = oracle(&weekly, zone, clock.div_euclid(60));
+        let want = last_firing(&weekly, zone, clock.div_euclid(60));
         let lib = in_force(&crons, zone, DateTime::from_timestamp(clock, 0).unwrap()).map(|f| (f.entry, f.firing.utc.timestamp() / 60));
         assert_eq!(lib, want, "in_force vs oracle: {set_name} in {zone} at {}", DateTime::from_timestamp(clock, 0).unwrap());
         let values = want.map(|(i, _)| (set[i].2, set[i].3));
@@ -317,7 +273,7 @@ fn reconcile_sets_the_entry_in_force_at_random_instants_in_every_kind_of_zone() 
     for (i, zone) in ZONES.iter().enumerate() {
         let zone: Tz = zone.parse().unwrap();
         for (k, (set_name, set)) in SETS.iter().enumerate() {
-            let weekly: Vec<Weekly> = set.iter().map(|e| Weekly::parse(e.1)).collect();
+            let weekly: Vec<OracleCron> = set.iter().map(|e| OracleCron::parse(e.1)).collect();
             let clocks = instants(zone, &weekly, &mut rng, 12, 12);
             let target = if (i + k) % 2 == 0 { ScaleTarget::Hpa } else { ScaleTarget::FlinkDeployment };
             total += check(zone, set_name, set, target, &clocks);

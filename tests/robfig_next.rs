@@ -1,5 +1,6 @@
 //! robfig/cron v3's own next-firing fixtures, run against flinkops' next-firing function
-//! ([`flinkops::schedule::next_firings`]).
+//! ([`flinkops::schedule::next_firings`]), and against the shared cron oracle
+//! (tests/support/cron_oracle.rs), whose minute walk must give robfig's answers too.
 //!
 //! Source: repository `github.com/robfig/cron`, file `spec_test.go`, tag `v3.0.1`
 //! (commit ccba498c397bb90a9c84945bbb0f7af2d72b6309; the file is identical on `master` at
@@ -36,8 +37,12 @@
 //! - **`TestActivation`** (5-field `ParseStandard` specs, `Next(time - 1s) == time` must be
 //!   `expected`) is included as well, in UTC like the other `time.Local` cases.
 
+#[path = "support/cron_oracle.rs"]
+mod cron_oracle;
+
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use cron_oracle::OracleCron;
 use flinkops::schedule::{Cron, CronError, next_firings};
 
 /// robfig/cron v3 `spec_test.go`, `TestNext`: (time, spec, expected).
@@ -297,6 +302,13 @@ fn run_next_table(table: &[(&str, &str, &str)], with_seconds: bool, local: Tz) -
         let (t, time_zone) = get_time(time, local);
         let zone = cron_zone.or(time_zone).unwrap_or(local);
         let case = format!("{time:?}, {spec:?} → `{text}` in {zone}");
+        // The shared oracle's minute walk agrees with robfig's table too (this checks the oracle
+        // the other schedule tests rely on against robfig's own expectations).
+        let oracle = OracleCron::parse(&text).next_after(zone, t, t + Duration::days(5 * 366));
+        let robfig = (!expected.is_empty()).then(|| get_time(expected, zone).0);
+        if oracle != robfig {
+            failures.push(format!("{case}: the oracle gives {}, robfig {}", fmt(oracle, zone), fmt(robfig, zone)));
+        }
         if expected.is_empty() {
             // robfig: no activation (zero time). flinkops refuses the expression up front.
             match Cron::parse(&text) {
@@ -358,6 +370,9 @@ fn robfig_test_activation() {
         let next = robfig_next(&cron, chrono_tz::UTC, t - Duration::seconds(1));
         if (next == Some(t)) != expected {
             failures.push(format!("{time:?}, {spec:?}: expected {expected}, next is {}", fmt(next, chrono_tz::UTC)));
+        }
+        if OracleCron::parse(&text).fires_at(chrono_tz::UTC, t) != expected {
+            failures.push(format!("{time:?}, {spec:?}: the oracle disagrees (expected {expected})"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

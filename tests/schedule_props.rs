@@ -3,14 +3,19 @@
 //! Crons are generated from simple components together with the sets they denote, so the
 //! oracle never uses the module's parser. The `utc` oracle walks UTC minute by minute through
 //! random windows (and windows around DST transitions), converts each minute to wall-clock time
-//! with chrono-tz, evaluates the local cron with the tiny matcher below, and evaluates the
-//! produced UTC expressions with a separate tiny parser and matcher; the two sets must be equal.
+//! with chrono-tz, evaluates the local cron with the shared oracle's matcher (built from the
+//! generated sets), and reads and evaluates the produced UTC expressions with the oracle's own
+//! plain reader (tests/support/cron_oracle.rs); the two sets must be equal.
 //! When conversion fails, the oracle checks the named instant really fires while the two named
 //! witnesses (same UTC time and month, same weekday / same day of month) really do not — which
 //! proves that no set of plain UTC crons can be exact.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+#[path = "support/cron_oracle.rs"]
+mod cron_oracle;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use cron_oracle::{OracleCron, OracleField, bits, local_of};
 use flinkops::schedule::{ConvertError, Cron, CronError, guarded_superset, next_firings, to_utc};
 use proptest::prelude::*;
 
@@ -55,15 +60,15 @@ impl GenCron {
         format!("{} {} {} {} {}", self.minute.text, self.hour.text, self.dom.text, self.month.text, self.dow.text)
     }
 
-    /// The oracle's matcher: robfig's rule, written out plainly.
+    /// The generated sets as the oracle's cron (never through any parser).
+    fn oracle(&self) -> OracleCron {
+        let f = |f: &Field| OracleField { values: f.values, star: f.star };
+        OracleCron { fields: [f(&self.minute), f(&self.hour), f(&self.dom), f(&self.month), f(&self.dow)] }
+    }
+
+    /// The oracle's matcher on the generated sets: robfig's rule, written out plainly.
     fn matches(&self, t: &NaiveDateTime) -> bool {
-        let has = |f: &Field, v: u32| f.values & (1u64 << v) != 0;
-        if !has(&self.minute, t.minute()) || !has(&self.hour, t.hour()) || !has(&self.month, t.month()) {
-            return false;
-        }
-        let dom = has(&self.dom, t.day());
-        let dow = has(&self.dow, t.weekday().num_days_from_sunday());
-        if self.dom.star || self.dow.star { dom && dow } else { dom || dow }
+        self.oracle().matches(t)
     }
 
     /// Whether any date at all matches (February 29 counts).
@@ -80,10 +85,6 @@ impl GenCron {
             (1..=days).any(|d| self.dom.values & (1u64 << d) != 0)
         })
     }
-}
-
-fn bits(values: impl IntoIterator<Item = u32>) -> u64 {
-    values.into_iter().fold(0, |a, v| a | (1u64 << v))
 }
 
 fn name_case(name: &str, upper: bool) -> String {
@@ -169,63 +170,7 @@ fn gen_cron() -> impl Strategy<Value = GenCron> {
 }
 
 // ----------------------------------------------------------------------------------------------
-// A second, separate reader of the module's output (plain numbers, `*`, lists, ranges, steps).
-
-struct UtcExpr {
-    fields: [(u64, bool); 5],
-}
-
-impl UtcExpr {
-    fn read(text: &str) -> UtcExpr {
-        let parts: Vec<&str> = text.split(' ').collect();
-        assert_eq!(parts.len(), 5, "output `{text}` is not 5 fields");
-        let bounds = [(0u32, 59u32), (0, 23), (1, 31), (1, 12), (0, 6)];
-        let mut fields = [(0u64, false); 5];
-        for (i, part) in parts.iter().enumerate() {
-            let (min, max) = bounds[i];
-            if *part == "*" {
-                fields[i] = (bits(min..=max), true);
-                continue;
-            }
-            let mut set = 0u64;
-            for item in part.split(',') {
-                let (range, step) = match item.split_once('/') {
-                    Some((r, s)) => (r, s.parse::<u32>().expect("step")),
-                    None => (item, 1),
-                };
-                let (a, b) = if range == "*" {
-                    (min, max)
-                } else if let Some((a, b)) = range.split_once('-') {
-                    (a.parse().expect("number"), b.parse().expect("number"))
-                } else {
-                    let v: u32 = range.parse().expect("number");
-                    (v, v)
-                };
-                assert!(min <= a && a <= b && b <= max, "output `{text}` has a bad item `{item}`");
-                set |= bits((a..=b).step_by(step as usize));
-            }
-            fields[i] = (set, false);
-        }
-        UtcExpr { fields }
-    }
-
-    fn matches(&self, t: &NaiveDateTime) -> bool {
-        let has = |i: usize, v: u32| self.fields[i].0 & (1u64 << v) != 0;
-        if !has(0, t.minute()) || !has(1, t.hour()) || !has(3, t.month()) {
-            return false;
-        }
-        let dom = has(2, t.day());
-        let dow = has(4, t.weekday().num_days_from_sunday());
-        if self.fields[2].1 || self.fields[4].1 { dom && dow } else { dom || dow }
-    }
-}
-
-// ----------------------------------------------------------------------------------------------
 // Oracle helpers.
-
-fn local_of(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
-    t.with_timezone(&tz).naive_local()
-}
 
 fn horizon_end() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).unwrap()
@@ -235,22 +180,9 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc()
 }
 
-/// Offset changes of `tz` during `year`, found by hourly sampling (independent of the module).
+/// Offset changes of `tz` during `year`, found by the oracle's hourly sampling.
 fn changes_in_year(tz: Tz, year: i32) -> Vec<DateTime<Utc>> {
-    let mut out = Vec::new();
-    let mut t = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).unwrap();
-    let end = Utc.with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0).unwrap().min(horizon_end());
-    let off = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
-    let mut cur = off(t);
-    while t < end {
-        let next = t + Duration::hours(1);
-        if off(next) != cur {
-            out.push(next);
-            cur = off(next);
-        }
-        t = next;
-    }
-    out
+    cron_oracle::changes_in_year(tz, year, horizon_end())
 }
 
 /// Picks a window of `days` days inside the horizon: around one of the zone's offset changes in
@@ -289,6 +221,17 @@ fn valid_from_of(choice: u32) -> NaiveDate {
     } else {
         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Duration::days(i64::from(choice) * 977 % 25_000)
     }
+}
+
+/// Reads one of the module's output crons with the oracle, after checking it is in the plain
+/// form CronJobs get: five fields separated by single spaces, only numbers, `*`, `,`, `-`, `/`.
+fn read_output(c: &Cron) -> OracleCron {
+    let text = c.to_string();
+    assert!(
+        text.split(' ').count() == 5 && text.chars().all(|ch| ch.is_ascii_digit() || " *,-/".contains(ch)),
+        "output `{text}` is not plain"
+    );
+    OracleCron::parse(&text)
 }
 
 fn in_horizon(t: DateTime<Utc>, valid_from: NaiveDate) -> bool {
@@ -352,10 +295,10 @@ proptest! {
         let fires: Vec<bool> = minutes.iter().map(|t| g.matches(&local_of(tz, *t))).collect();
         let firings: Vec<DateTime<Utc>> = minutes.iter().zip(&fires).filter(|(_, f)| **f).map(|(t, _)| *t).collect();
 
-        let superset: Vec<UtcExpr> = guarded_superset(&cron, tz, valid_from)
+        let superset: Vec<OracleCron> = guarded_superset(&cron, tz, valid_from)
             .expect("superset")
             .iter()
-            .map(|c| UtcExpr::read(&c.to_string()))
+            .map(read_output)
             .collect();
         for f in &firings {
             prop_assert!(superset.iter().any(|e| e.matches(&f.naive_utc())), "superset misses {} for `{}` in {}", f, text, tz);
@@ -372,7 +315,7 @@ proptest! {
         match to_utc(&cron, tz, valid_from) {
             Ok(exprs) => {
                 prop_assert!(!exprs.is_empty());
-                let readers: Vec<UtcExpr> = exprs.iter().map(|c| UtcExpr::read(&c.to_string())).collect();
+                let readers: Vec<OracleCron> = exprs.iter().map(read_output).collect();
                 for (t, local) in minutes.iter().zip(&fires) {
                     let hits = readers.iter().filter(|e| e.matches(&t.naive_utc())).count();
                     prop_assert!(
@@ -424,11 +367,8 @@ fn spec_examples_exact_around_transitions() {
     for (text, name) in cases {
         let tz: Tz = name.parse().unwrap();
         let cron = Cron::parse(text).unwrap();
-        let exprs: Vec<UtcExpr> = to_utc(&cron, tz, valid_from)
-            .unwrap_or_else(|e| panic!("{text} in {name}: {e}"))
-            .iter()
-            .map(|c| UtcExpr::read(&c.to_string()))
-            .collect();
+        let exprs: Vec<OracleCron> =
+            to_utc(&cron, tz, valid_from).unwrap_or_else(|e| panic!("{text} in {name}: {e}")).iter().map(read_output).collect();
         let mut windows: Vec<DateTime<Utc>> = changes_in_year(tz, 2026).into_iter().chain(changes_in_year(tz, 2099)).collect();
         windows.push(Utc.with_ymd_and_hms(2026, 4, 28, 0, 0, 0).unwrap());
         for c in windows {

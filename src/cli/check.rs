@@ -3,8 +3,9 @@
 //! `--against REF`, the impacts of the change from that revision's `out/` are printed too (one
 //! line per FlinkDeployment), and `--deny` gates on them.
 
-use super::{Exit, Global, impact as cli_impact, sync_error};
+use super::{Exit, Global, emit, fail, impact as cli_impact};
 use flinkops::compile::Passes;
+use flinkops::diag::{Code, Diagnostic};
 use flinkops::gitrev::{GitCompare, Tee};
 use flinkops::impact;
 use flinkops::sync::{self, Status};
@@ -22,25 +23,24 @@ pub struct Args {
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let root = g.root()?;
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
-    let _lock =
-        sync::RunLock::acquire(&root, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
+    let _lock = sync::RunLock::acquire(&root, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(fail)?;
     // Each file is compared with out/ as it is emitted; only the differences are kept. With
     // --against, the same files also go to the revision's out/ in one compile.
     let sink = sync::Disk::compare(&root);
     let git = match &args.impact.against {
-        Some(rev) => Some(GitCompare::open(&root, rev).map_err(cli_impact::git_error)?),
+        Some(rev) => Some(GitCompare::open(&root, rev).map_err(fail)?),
         None => None,
     };
     let c = match &git {
         Some(gs) => g.compile_into(&args.envs, false, &Tee(&sink, gs), Passes::One)?.1,
         None => g.compile_into(&args.envs, false, &sink, Passes::One)?.1,
     };
-    let done = sink.finish(&c.scope).map_err(sync_error)?;
+    let done = sink.finish(&c.scope).map_err(fail)?;
     let changes = done.changes;
     // With --against: the change from the revision, one line per FlinkDeployment.
     let since = match git {
         Some(gs) => {
-            let since = gs.finish(&c.scope).map_err(cli_impact::git_error)?.changes;
+            let since = gs.finish(&c.scope).map_err(fail)?.changes;
             let a = impact::assess(&since);
             for o in &a.objects {
                 let path = o.changes.first().map_or("", |&i| since[i].path.as_str());
@@ -73,15 +73,21 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     Err(Exit::Drift)
 }
 
-/// Prints the drift diffs' summary to stderr.
+/// Prints the drift diffs' summary to stderr: one error, one note per file.
 fn report_drift(changes: &[sync::Change]) {
     let list = |s: Status| changes.iter().filter(|c| c.status == s).map(|c| c.path.as_str()).collect::<Vec<_>>();
     let (changed, missing, stray) = (list(Status::Modified), list(Status::Added), list(Status::Removed));
-    eprintln!("error: out/ is stale or was edited by hand: {} changed, {} missing, {} stray", changed.len(), missing.len(), stray.len());
+    let mut d = Diagnostic::error(format!(
+        "out/ is stale or was edited by hand: {} changed, {} missing, {} stray",
+        changed.len(),
+        missing.len(),
+        stray.len()
+    ))
+    .code(Code::OutOfDate);
     for (what, files) in [("changed", &changed), ("missing", &missing), ("stray", &stray)] {
         for f in files.iter() {
-            eprintln!("  {what}: {f}");
+            d = d.note(format!("{what}: {f}"));
         }
     }
-    eprintln!("  = help: run `flinkops generate` and commit out/ together with the specs");
+    emit(&d.help("run `flinkops generate` and commit out/ together with the specs"));
 }

@@ -7,7 +7,6 @@
 
 use super::{Exit, Global, sync_error};
 use flinkops::day2::{self, Applied, Day2Error, Operation, Outcome, RegenerateFailure, Request};
-use flinkops::diag;
 use flinkops::sync;
 
 /// The pipeline and environment every day-2 command takes.
@@ -101,13 +100,13 @@ impl Day2Args for RestartArgs {
 
 /// Renders a day-2 error (after the diagnostics of the repository it carries, if any) and maps
 /// it to its exit code.
-fn day2_error(e: Day2Error, root: std::path::PathBuf, g: &Global) -> Exit {
+fn day2_error(e: Day2Error) -> Exit {
     let line = e.diagnostic();
     let exit = if e.is_invalid_input() { Exit::Invalid } else { Exit::Internal };
     let cause = match e {
         Day2Error::Sync(s) => return sync_error(s),
         Day2Error::Blocked { diagnostics, sources, .. } => {
-            eprint!("{}", diag::render_all(&diagnostics, &sources, g.color()));
+            let _ = super::report(&diagnostics, &sources);
             None
         }
         Day2Error::NotApplied { cause, .. } | Day2Error::RevertFailed { cause, .. } => Some(*cause),
@@ -116,14 +115,14 @@ fn day2_error(e: Day2Error, root: std::path::PathBuf, g: &Global) -> Exit {
     // Why regenerating failed comes first, as `generate` would show it.
     match cause {
         Some(RegenerateFailure::Compile(c)) => {
-            let _ = g.report(root, *c);
+            let _ = super::report(&c.diagnostics, &c.sources);
         }
         Some(RegenerateFailure::Sync(s)) => {
             let _ = sync_error(s);
         }
         None => {}
     }
-    eprintln!("{}", diag::render(&line, &diag::Sources::default(), g.color()));
+    super::emit(&line);
     exit
 }
 
@@ -133,7 +132,7 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
     // Read-modify-write of a spec file and out/: no other run may interleave (like `generate`).
     let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(sync_error)?;
     let opts = day2::Options { deny_warnings: g.deny_warnings };
-    let applied = match day2::apply(&root, &req, &opts).map_err(|e| day2_error(e, root.clone(), g))? {
+    let applied = match day2::apply(&root, &req, &opts).map_err(day2_error)? {
         Outcome::Applied(applied) => applied,
         Outcome::AlreadyInEffect { pipeline, state, envs } => {
             g.info(format!("pipeline `{pipeline}` is already {state} in {}; nothing changed", envs.join(", ")));
@@ -142,7 +141,7 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
     };
     let Applied { plan, changes, compiled } = *applied;
     // The edited repository's warnings, shown once.
-    g.report(root, *compiled)?;
+    super::report(&compiled.diagnostics, &compiled.sources)?;
 
     print!("{}", sync::unified_diff(&plan.change()));
     for ch in &changes {

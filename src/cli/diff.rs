@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Exit, Global, impact as cli_impact, sync_error};
+use super::{Exit, Global, fail, impact as cli_impact};
 use flinkops::compile::Passes;
 use flinkops::impact::{self, Assessment, Impact};
 use flinkops::layout;
@@ -148,14 +148,13 @@ fn markdown(changes: &[Change], a: &Assessment) -> String {
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     // A shared lock: wait for a running `generate` instead of reporting its half-written tree.
-    let _lock =
-        sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(sync_error)?;
+    let _lock = sync::RunLock::acquire(&g.root()?, false, || g.info("waiting for a running flinkops generate to finish…")).map_err(fail)?;
     let changes = match &args.impact.against {
         Some(rev) => cli_impact::changes_against(g, &args.envs, rev)?,
         None => {
             let sink = sync::Disk::compare(&g.root()?);
             let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::One)?;
-            sink.finish(&c.scope).map_err(sync_error)?.changes
+            sink.finish(&c.scope).map_err(fail)?.changes
         }
     };
     let a = impact::assess(&changes);

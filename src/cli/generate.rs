@@ -1,7 +1,7 @@
 //! `flinkops generate`: render every pipeline for every (or the given) env into `out/`, then
 //! print one line per env with the impacts of its FlinkDeployment changes (SPEC §15) to stderr.
 
-use super::{Exit, Global, sync_error};
+use super::{Exit, Global, fail};
 use flinkops::compile::Passes;
 use std::collections::BTreeMap;
 
@@ -19,14 +19,14 @@ pub struct Args {
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let root = g.root()?;
-    let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(sync_error)?;
+    let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(fail)?;
     // Files are compared with out/ and written as they are emitted, in a second pass that only
     // starts when the first found no error: an invalid repository leaves out/ untouched. A sink
     // that is not finished (an error) prunes nothing.
     // The FlinkDeployments' old and new bytes are kept for their impacts; nothing else is.
     let sink = sync::Disk::write_keeping(&root, impact::looks_like_flink_deployment);
     let (_, c) = g.compile_into(&args.envs, false, &sink, Passes::CheckFirst)?;
-    let done = sink.finish(&c.scope).map_err(sync_error)?;
+    let done = sink.finish(&c.scope).map_err(fail)?;
     let count = |s| done.changes.iter().filter(|x| x.status == s).count();
     let (added, modified, removed) = (count(sync::Status::Added), count(sync::Status::Modified), count(sync::Status::Removed));
     if done.changes.is_empty() {

@@ -2,11 +2,12 @@
 //! and `--deny` options, reading the old side from git, and the words printed.
 
 use flinkops::compile::Passes;
-use flinkops::gitrev::{GitCompare, GitError};
+use flinkops::diag::{Code, Diagnostic};
+use flinkops::gitrev::GitCompare;
 use flinkops::impact::{Assessment, Impact, Verdict};
 use flinkops::sync::Change;
 
-use super::{Exit, Global};
+use super::{Exit, Global, emit, fail};
 
 /// `--against` and `--deny`.
 #[derive(Debug, clap::Args)]
@@ -30,28 +31,12 @@ fn parse_impact(word: &str) -> Result<Impact, String> {
     Impact::parse(word.trim()).ok_or_else(|| format!("unknown impact `{word}`; valid impacts: {}", valid_words()))
 }
 
-/// Prints a git error and maps it to its exit code (2 for a bad repository or revision).
-pub fn git_error(e: GitError) -> Exit {
-    eprintln!("error: {e}");
-    match &e {
-        GitError::NotARepository(_) => {
-            eprintln!("  = help: run inside a git clone, or leave out --against to compare with out/ on disk");
-            Exit::Invalid
-        }
-        GitError::UnknownRevision(_) => {
-            eprintln!("  = help: name a branch, tag or commit this clone has (in CI, fetch it first, e.g. `git fetch origin main`)");
-            Exit::Invalid
-        }
-        _ => Exit::Internal,
-    }
-}
-
 /// Compiles and compares with `out/` of `rev`.
 pub fn changes_against(g: &Global, envs: &[String], rev: &str) -> Result<Vec<Change>, Exit> {
     let root = g.root()?;
-    let sink = GitCompare::open(&root, rev).map_err(git_error)?;
+    let sink = GitCompare::open(&root, rev).map_err(fail)?;
     let (_, c) = g.compile_into(envs, false, &sink, Passes::One)?;
-    Ok(sink.finish(&c.scope).map_err(git_error)?.changes)
+    Ok(sink.finish(&c.scope).map_err(fail)?.changes)
 }
 
 /// `impact: <impact> (<reasons>)`; the parentheses are left out when nothing in particular
@@ -71,17 +56,18 @@ pub fn enforce(deny: &[Impact], a: &Assessment, changes: &[Change]) -> Result<()
     if hits.is_empty() {
         return Ok(());
     }
-    eprintln!(
-        "error: {} FlinkDeployment change(s) have a denied impact (--deny {})",
+    let mut d = Diagnostic::error(format!(
+        "{} FlinkDeployment change(s) have a denied impact (--deny {})",
         hits.len(),
         deny.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(",")
-    );
+    ))
+    .code(Code::ImpactDenied);
     for o in hits {
         let path = o.changes.first().map_or("", |&i| changes[i].path.as_str());
-        eprintln!("  {path}: {}", line(&o.verdict));
+        d = d.note(format!("{path}: {}", line(&o.verdict)));
     }
-    eprintln!(
-        "  = help: README \"What will this change do?\" explains each impact; in a pull request, the `flinkops/accept-impact` label acknowledges them"
-    );
+    emit(&d.help(
+        "README \"What will this change do?\" explains each impact; in a pull request, the `flinkops/accept-impact` label acknowledges them",
+    ));
     Err(Exit::Drift)
 }

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use super::{Exit, Global, sync_error};
+use super::{Exit, Global, fail, report};
 use flinkops::compile::{Options, compile};
-use flinkops::{diag, sync};
+use flinkops::diag::{Code, Diagnostic};
+use flinkops::sync;
 
 /// Scaffold a working repo (flinkops.toml, one pipeline, two overlays, CI workflow)
 #[derive(Debug, clap::Args)]
@@ -76,8 +77,9 @@ const IMAGES_WORKFLOW: &str = include_str!("init/images.yml");
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let dir = &args.dir;
     if dir.join("flinkops.toml").exists() {
-        eprintln!("error: {} already holds a flinkops.toml; nothing was written", dir.display());
-        return Err(Exit::Invalid);
+        return Err(fail(
+            Diagnostic::error(format!("{} already holds a flinkops.toml; nothing was written", dir.display())).code(Code::AlreadyExists),
+        ));
     }
     let name = project_name(dir);
     let project = format!(
@@ -117,25 +119,23 @@ tool = "argocd"
     for (rel, _) in &files {
         let path = dir.join(rel);
         if path.exists() {
-            eprintln!("error: {} already exists; nothing more was written", path.display());
-            return Err(Exit::Invalid);
+            return Err(fail(
+                Diagnostic::error(format!("{} already exists; nothing more was written", path.display())).code(Code::AlreadyExists),
+            ));
         }
     }
     for (rel, text) in &files {
         let path = dir.join(rel);
         let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
         if let Err(e) = written {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return Err(Exit::Internal);
+            return Err(fail(Diagnostic::error(format!("cannot write {}: {e}", path.display())).code(Code::Io)));
         }
     }
     let c = compile(dir, &Options::default());
-    if c.has_errors() {
-        eprint!("{}", diag::render_all(&c.diagnostics, &c.sources, false));
-        return Err(Exit::Internal);
-    }
-    let changes = sync::plan(dir, &c.files, &c.scope).map_err(sync_error)?;
-    sync::apply(dir, &changes).map_err(sync_error)?;
+    // The scaffold is ours: a problem in it is a bug in flinkops, not in the user's input.
+    report(&c.diagnostics, &c.sources).map_err(|_| Exit::Internal)?;
+    let changes = sync::plan(dir, &c.files, &c.scope).map_err(fail)?;
+    sync::apply(dir, &changes).map_err(fail)?;
     g.info(format!("created a flinkops repository in {} ({} files in out/)", dir.display(), c.files.len()));
     g.info("next: edit flinkops.toml (repo_url, registry), then `flinkops generate` after every change");
     g.info(

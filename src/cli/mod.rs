@@ -3,6 +3,19 @@
 //!
 //! Exit codes (SPEC §11): 0 success; 1 `check` found drift; 2 invalid input (spec, overlay,
 //! patch, CLI usage, or a warning under `--deny-warnings`); 3 I/O or internal error.
+//!
+//! Every problem, the library's and the commands' own, is a [`Diagnostic`] with a stable code,
+//! printed by the one renderer below, so `--color`, `--quiet` and `--deny-warnings` mean the same
+//! in every command:
+//! - [`report`]: a run's diagnostics (with their sources) and the summary line; `Err` when the
+//!   command must stop (errors, or warnings under `--deny-warnings`).
+//! - [`fail`]: one error without a source file (a library error such as `SyncError` or
+//!   `GitError` converts with `Into<Diagnostic>`), printed, and its exit code: 3 for I/O and
+//!   internal errors (`E9xx`), 2 for the rest. `.map_err(fail)` is the usual call.
+//! - [`emit`]: one diagnostic whose exit the command decides (drift and denied impacts exit 1).
+//!
+//! Informational lines (`ok: …`, progress) are not diagnostics: [`Global::info`], silenced by
+//! `--quiet`.
 
 mod check;
 mod day2;
@@ -18,10 +31,11 @@ mod validate;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use flinkops::compile::{self, Compiled};
-use flinkops::diag::{self, Severity};
+use flinkops::diag::{self, Code, Diagnostic, Diagnostics, Severity, Sources};
 use flinkops::sync::Sink;
 
 /// A GitOps compiler for Apache Flink on Kubernetes: pipeline TOML in, committed manifests out.
@@ -107,20 +121,22 @@ impl Global {
     fn root(&self) -> Result<PathBuf, Exit> {
         if let Some(r) = &self.root {
             if !r.join("flinkops.toml").is_file() {
-                eprintln!("error: no flinkops.toml in --root {}", r.display());
-                eprintln!("  = help: pass the folder that holds flinkops.toml, or run `flinkops init {}`", r.display());
-                return Err(Exit::Invalid);
+                return Err(fail(
+                    Diagnostic::error(format!("no flinkops.toml in --root {}", r.display()))
+                        .code(Code::NoRepository)
+                        .help(format!("pass the folder that holds flinkops.toml, or run `flinkops init {}`", r.display())),
+                ));
             }
             return Ok(r.clone());
         }
-        let cwd = std::env::current_dir().map_err(|e| {
-            eprintln!("error: cannot read the current directory: {e}");
-            Exit::Internal
-        })?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| fail(Diagnostic::error(format!("cannot read the current directory: {e}")).code(Code::Io)))?;
         flinkops::spec::find_root(&cwd).ok_or_else(|| {
-            eprintln!("error: no flinkops.toml in {} or any parent folder", cwd.display());
-            eprintln!("  = help: run inside a flinkops repository, pass --root DIR, or create one with `flinkops init`");
-            Exit::Invalid
+            fail(
+                Diagnostic::error(format!("no flinkops.toml in {} or any parent folder", cwd.display()))
+                    .code(Code::NoRepository)
+                    .help("run inside a flinkops repository, pass --root DIR, or create one with `flinkops init`"),
+            )
         })
     }
 
@@ -129,7 +145,8 @@ impl Global {
     fn compile(&self, envs: &[String]) -> Result<(PathBuf, Compiled), Exit> {
         let root = self.root()?;
         let c = compile::compile(&root, &compile::Options { envs: envs.to_vec(), ..Default::default() });
-        self.report(root, c)
+        report(&c.diagnostics, &c.sources)?;
+        Ok((root, c))
     }
 
     /// Compiles the repository, handing every file to `sink`, and prints its diagnostics; `Err`
@@ -144,28 +161,7 @@ impl Global {
         let root = self.root()?;
         let opts = compile::Options { envs: envs.to_vec(), keep_pipelines, deny_warnings: self.deny_warnings, ..Default::default() };
         let c = compile::compile_into(&root, &opts, sink, passes);
-        self.report(root, c)
-    }
-
-    fn report(&self, root: PathBuf, c: Compiled) -> Result<(PathBuf, Compiled), Exit> {
-        let shown: Vec<_> = c
-            .diagnostics
-            .items
-            .iter()
-            .filter(|d| !(self.quiet && d.severity == Severity::Warning && !self.deny_warnings))
-            .cloned()
-            .collect();
-        if !shown.is_empty() {
-            let list = diag::Diagnostics { items: shown };
-            eprint!("{}", diag::render_all(&list, &c.sources, self.color()));
-        }
-        if c.has_errors() {
-            return Err(Exit::Invalid);
-        }
-        if self.deny_warnings && c.diagnostics.count(Severity::Warning) > 0 {
-            eprintln!("error: warnings are denied (--deny-warnings); nothing was written");
-            return Err(Exit::Invalid);
-        }
+        report(&c.diagnostics, &c.sources)?;
         Ok((root, c))
     }
 
@@ -176,9 +172,72 @@ impl Global {
     }
 }
 
+/// How diagnostics are shown, from the global options; set once, before the command runs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Output {
+    color: bool,
+    quiet: bool,
+    deny_warnings: bool,
+}
+
+static OUTPUT: OnceLock<Output> = OnceLock::new();
+
+fn output() -> Output {
+    OUTPUT.get().copied().unwrap_or_default()
+}
+
+impl Output {
+    /// `--quiet` hides warnings, unless `--deny-warnings` makes them count.
+    fn shows(&self, d: &Diagnostic) -> bool {
+        !(self.quiet && d.severity == Severity::Warning && !self.deny_warnings)
+    }
+}
+
+/// Prints a run's diagnostics (every spec or overlay problem, located in `sources`) and the
+/// summary line to stderr. `Err(Exit::Invalid)` when the command must stop: an error, or a
+/// warning under `--deny-warnings`.
+pub fn report(diags: &Diagnostics, sources: &Sources) -> Result<(), Exit> {
+    let o = output();
+    let shown = Diagnostics { items: diags.items.iter().filter(|d| o.shows(d)).cloned().collect() };
+    if !shown.items.is_empty() {
+        eprint!("{}", diag::render_all(&shown, sources, o.color));
+    }
+    if diags.has_errors() {
+        return Err(Exit::Invalid);
+    }
+    if o.deny_warnings && diags.count(Severity::Warning) > 0 {
+        return Err(fail(Diagnostic::error("warnings are denied (--deny-warnings); nothing was written").code(Code::WarningsDenied)));
+    }
+    Ok(())
+}
+
+/// Prints one diagnostic that has no source file (a command's own problem, a library error).
+pub fn emit(d: &Diagnostic) {
+    let o = output();
+    if o.shows(d) {
+        eprintln!("{}\n", diag::render(d, &Sources::default(), o.color));
+    }
+}
+
+/// Prints one error (see [`emit`]) and returns its exit code: 3 for I/O and internal errors
+/// (`E9xx`), 2 for every other error (the user's input).
+pub fn fail(e: impl Into<Diagnostic>) -> Exit {
+    let d = e.into();
+    emit(&d);
+    match d.code {
+        Some(c) if c.id().starts_with("E9") => Exit::Internal,
+        _ => Exit::Invalid,
+    }
+}
+
+/// The name `day2.rs` calls [`fail`] by for `SyncError`s.
+use self::fail as sync_error;
+
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let g = &cli.global;
+    OUTPUT.get_or_init(|| Output { color: g.color(), quiet: g.quiet, deny_warnings: g.deny_warnings });
     let result = match &cli.command {
         Command::Generate(a) => generate::run(a, &cli.global),
         Command::Check(a) => check::run(a, &cli.global),
@@ -200,17 +259,26 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Prints an I/O error from the sync phase and maps it to its exit code.
-fn sync_error(e: flinkops::sync::SyncError) -> Exit {
-    match e {
-        flinkops::sync::SyncError::NotOwned => {
-            eprintln!("error: {e}");
-            eprintln!("  = help: move the files out of out/, or add the marker file out/.flinkops if out/ really is flinkops output");
-            Exit::Invalid
-        }
-        e => {
-            eprintln!("error: {e}");
-            Exit::Internal
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flinkops::sync::SyncError;
+
+    #[test]
+    fn an_errors_code_decides_its_exit() {
+        let io = SyncError::Io { action: "write", path: "out/x".into(), source: std::io::Error::other("disk full") };
+        assert!(matches!(fail(io), Exit::Internal));
+        assert!(matches!(fail(SyncError::NotOwned), Exit::Invalid));
+        assert!(matches!(fail(Diagnostic::error("uncoded")), Exit::Invalid));
+    }
+
+    #[test]
+    fn quiet_hides_warnings_unless_they_are_denied() {
+        let w = Diagnostic::warning("w");
+        let e = Diagnostic::error("e");
+        let quiet = Output { quiet: true, ..Output::default() };
+        assert!(!quiet.shows(&w) && quiet.shows(&e));
+        assert!(Output { deny_warnings: true, ..quiet }.shows(&w));
+        assert!(Output::default().shows(&w));
     }
 }

@@ -37,6 +37,22 @@ macro_rules! codes {
 
 codes! {
     // --- E001–E099: repository and files ---
+    /// No `flinkops.toml` where the repository root should be (`--root`, or the current folder and its parents).
+    NoRepository = "E001",
+    /// A file the repository needs, or one it references (`extends`, `flinkops.toml`), does not exist.
+    FileNotFound = "E002",
+    /// A spec or overlay file is not valid UTF-8.
+    NotUtf8 = "E003",
+    /// A spec or overlay file is not valid TOML.
+    TomlSyntax = "E004",
+    /// A number TOML can write but flinkops cannot hold (an integer beyond 64 bits, an invalid float).
+    NumberNotRepresentable = "E005",
+    /// A TOML file where flinkops would never read it (a pipeline in a subfolder, a misnamed overlay).
+    IgnoredFile = "E006",
+    /// A folder under `overlays/` without `overlay.toml`: an environment with every setting silently defaulted.
+    EnvWithoutOverlay = "E007",
+    /// An environment folder name that is not a DNS-1123 label.
+    EnvNameNotDnsLabel = "E008",
     /// A key the section does not have (with the closest known key, or the list of them).
     UnknownKey = "E010",
     /// A value of the wrong TOML type (a string where a number belongs, …).
@@ -45,6 +61,12 @@ codes! {
     OutOfRange = "E012",
     /// A word that is not one of the key's closed set (modes, presets, profiles, …).
     NotOneOf = "E013",
+    /// An environment folder name that flinkops output already uses (`out/<name>/`).
+    ReservedEnvName = "E050",
+    /// An `extends` path that is absolute, empty or leaves the repository.
+    ExtendsOutsideRepository = "E051",
+    /// An `extends` chain that comes back to a file it already extends.
+    ExtendsCycle = "E052",
     // --- E400–E449: Flink memory ---
     /// A memory option in `flinkConfiguration` is not a size Flink can parse.
     MemoryInvalidSize = "E400",
@@ -60,7 +82,31 @@ codes! {
     MemoryInconsistent = "E405",
     /// No process memory works with the memory options in `flinkConfiguration`.
     MemoryUnsatisfiable = "E406",
-    // --- E620–E649: day-2 commands ---
+    // --- E450–E499: overlay patches ---
+    /// A `[[patches]]` or `[[merge_patches]]` entry without what it needs, or with both `ops` and `file`.
+    PatchIncomplete = "E450",
+    /// A patch `file` path that is absolute or leaves the repository.
+    PatchFileOutsideRepository = "E451",
+    /// A patch file that cannot be read, or is neither JSON nor YAML.
+    PatchFileUnreadable = "E452",
+    /// Patch operations that are not a list of RFC 6902 operations.
+    PatchOperationInvalid = "E453",
+    /// A patch operation that fails on the generated object it targets (a missing path, a failed `test`).
+    PatchOperationFailed = "E454",
+    /// A patch that changes an object's apiVersion, kind, name or namespace.
+    PatchChangesIdentity = "E455",
+    /// A patch whose target matches no generated object in its environment.
+    PatchMatchesNothing = "E456",
+    // --- E500–E599: cross-pipeline checks ---
+    /// Two pipelines with the same name.
+    DuplicatePipelineName = "E500",
+    /// Two pipelines (or environments) that build the same bundle image differently.
+    BundleConflict = "E501",
+    /// A pipeline needs a bundle image but `defaults.registry` is not set.
+    RegistryMissing = "E502",
+    /// An overlay's `[pipelines.<name>]` names a pipeline that does not exist.
+    OverlayUnknownPipeline = "E503",
+    // --- E600–E699: commands and out/ ---
     /// A day-2 command names a pipeline the repository does not have.
     Day2UnknownPipeline = "E620",
     /// A day-2 command's `--env` names an environment the repository does not have.
@@ -87,6 +133,27 @@ codes! {
     Day2NotApplied = "E631",
     /// The edited file could not be put back after regenerating failed.
     Day2RevertFailed = "E632",
+    /// `--env` names an environment the repository does not have.
+    UnknownEnvironment = "E650",
+    /// `out/` holds files but no `out/.flinkops` marker, so flinkops will not prune it.
+    OutNotOwned = "E651",
+    /// `out/` differs from what the specs generate (`check`).
+    OutOfDate = "E652",
+    /// A change has an impact that `--deny` forbids.
+    ImpactDenied = "E653",
+    /// `--against` outside a git repository.
+    NotAGitRepository = "E654",
+    /// `--against` names a revision the clone does not have.
+    UnknownRevision = "E655",
+    /// `init` would overwrite an existing repository or file.
+    AlreadyExists = "E656",
+    /// Warnings were found and `--deny-warnings` treats them as errors.
+    WarningsDenied = "E657",
+    // --- E900–E999: I/O and internal errors ---
+    /// A file or folder that cannot be read or written (permissions, a full disk, …).
+    Io = "E900",
+    /// `git` cannot be run, or fails for a reason other than the user's input.
+    GitFailed = "E901",
     // --- W400–W449: Flink memory ---
     /// The JobManager's JVM heap is below Flink's recommended minimum (128m).
     MemoryHeapBelowRecommended = "W400",

@@ -113,7 +113,7 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
         Err(e) => {
-            diags.push(Diagnostic::error(format!("cannot read pipelines/: {e}")));
+            diags.push(Diagnostic::error(format!("cannot read pipelines/: {e}")).code(crate::diag::Code::Io));
             return;
         }
     };
@@ -203,6 +203,7 @@ fn resolve_extends(
     let Value::String(path) = &entry.node.value else {
         diags.push(
             Diagnostic::error(format!("`extends` must be a string, found {}", entry.node.value.type_name()))
+                .code(crate::diag::Code::WrongType)
                 .at(&entry.node.loc)
                 .label("expected a path such as \"templates/streaming.toml\""),
         );
@@ -213,6 +214,7 @@ fn resolve_extends(
         Err(why) => {
             diags.push(
                 Diagnostic::error(format!("`extends` path {path:?} {why}"))
+                    .code(crate::diag::Code::ExtendsOutsideRepository)
                     .at(&entry.node.loc)
                     .label("outside the repository")
                     .help("name a file under templates/, relative to the repository root"),
@@ -225,6 +227,7 @@ fn resolve_extends(
         cycle.push(rel.clone());
         diags.push(
             Diagnostic::error(format!("`extends` cycle: {}", cycle.join(" → ")))
+                .code(crate::diag::Code::ExtendsCycle)
                 .at(&entry.node.loc)
                 .label("this extends a file that is already being extended")
                 .help("remove one `extends` so the chain ends in a template that extends nothing"),
@@ -252,7 +255,7 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
         Err(e) => {
-            diags.push(Diagnostic::error(format!("cannot read overlays/: {e}")));
+            diags.push(Diagnostic::error(format!("cannot read overlays/: {e}")).code(crate::diag::Code::Io));
             vec![]
         }
     };
@@ -266,12 +269,10 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         let rel = format!("overlays/{name}/overlay.toml");
         if RESERVED_ENV_NAMES.contains(&name.as_str()) {
             // Located at its overlay.toml when there is one (the folder itself has no place).
-            let at = repo.root.join(&rel).is_file().then(|| {
-                let text = std::fs::read(repo.root.join(&rel)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-                Loc { file: repo.sources.add(&rel, text), span: 0..0 }
-            });
+            let at = repo.root.join(&rel).is_file().then(|| file_start(repo, &rel));
             diags.push(
                 Diagnostic::error(format!("environment name `{name}` is reserved"))
+                    .code(crate::diag::Code::ReservedEnvName)
                     .at_opt(at.as_ref())
                     .label("this environment's folder name")
                     .note(format!("out/{name}/ already holds flinkops output ({})", RESERVED_ENV_NAMES.join(", ")))
@@ -280,8 +281,12 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
             continue;
         }
         if !crate::validate::names::is_dns1123_label(&name) {
+            let at = folder_at(repo, &name);
             diags.push(
                 Diagnostic::error(format!("environment folder `overlays/{name}` is not a DNS-1123 label"))
+                    .code(crate::diag::Code::EnvNameNotDnsLabel)
+                    .at_opt(at.as_ref())
+                    .label("in this environment's folder")
                     .help("environment names appear in object names and labels: use lower-case letters, digits and `-`"),
             );
             continue;
@@ -300,8 +305,12 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         }
         // A misnamed overlay was reported above, with the fix.
         if !has_overlay && others.is_empty() {
+            let at = folder_at(repo, &name);
             diags.push(
                 Diagnostic::error(format!("environment folder `overlays/{name}` has no overlay.toml"))
+                    .code(crate::diag::Code::EnvWithoutOverlay)
+                    .at_opt(at.as_ref())
+                    .label("in this environment's folder")
                     .note("every folder under overlays/ is an environment; without overlay.toml its namespace and settings would silently be the defaults")
                     .help(format!("create {rel} (an empty file is enough for an environment without overrides), or remove the folder")),
             );
@@ -326,10 +335,7 @@ fn toml_files_under(root: &Path, rel: &str) -> Vec<String> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml"))
-        .filter_map(|e| {
-            let p = e.path().strip_prefix(root).ok()?;
-            Some(p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
-        })
+        .filter_map(|e| repo_relative(root, e.path()))
         .collect();
     out.sort();
     out
@@ -339,13 +345,45 @@ fn file_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
+/// The start of a file that is not otherwise read (a problem about the file, or about the folder
+/// holding it), registered as a source so that the problem is located there. Its text is decoded
+/// lossily: it only has to show line 1.
+fn file_start(repo: &mut Repo, rel: &str) -> Loc {
+    let text = std::fs::read(repo.root.join(rel)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    Loc { file: repo.sources.add(rel, text), span: 0..0 }
+}
+
+/// Where a problem about the environment folder `overlays/<name>/` itself is located: the start
+/// of its first file (in path order, hidden entries skipped), since a folder has no line of its
+/// own (SPEC §17 wants every problem located).
+///
+/// `None` only for a folder without any file. Such a folder cannot be committed — git tracks
+/// files, not folders, so a clone never has an empty one — and so exists only in a working
+/// copy, where an unlocated error naming the folder is as precise as anything could be.
+fn folder_at(repo: &mut Repo, name: &str) -> Option<Loc> {
+    let rel = walkdir::WalkDir::new(repo.root.join("overlays").join(name))
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(Result::ok)
+        .find(|e| e.file_type().is_file())
+        .and_then(|e| repo_relative(&repo.root, e.path()))?;
+    Some(file_start(repo, &rel))
+}
+
+/// A path under `root` as a repository-relative path with `/` separators.
+fn repo_relative(root: &Path, path: &Path) -> Option<String> {
+    let p = path.strip_prefix(root).ok()?;
+    Some(p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+}
+
 /// Reports a file flinkops would otherwise ignore, located at the file itself (SPEC §17).
 fn ignored_file(repo: &mut Repo, rel: &str, why: &str, help: String, diags: &mut Diagnostics) {
-    let text = std::fs::read(repo.root.join(rel)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    let id = repo.sources.add(rel, text);
+    let at = file_start(repo, rel);
     diags.push(
         Diagnostic::error(format!("`{rel}` would be ignored"))
-            .at(&Loc { file: id, span: 0..0 })
+            .code(crate::diag::Code::IgnoredFile)
+            .at(&at)
             .label("flinkops never reads this file")
             .note(why.to_string())
             .help(help),
@@ -394,6 +432,7 @@ fn register(
             let id = sources.add(rel, lossy);
             diags.push(
                 Diagnostic::error(format!("`{rel}` is not valid UTF-8"))
+                    .code(crate::diag::Code::NotUtf8)
                     .at(&Loc { file: id, span: at..at + 1 })
                     .label("invalid byte")
                     .help("TOML files must be UTF-8: re-save the file with UTF-8 encoding"),
@@ -401,12 +440,12 @@ fn register(
             Some((id, false))
         }
         Err(e) => {
-            let what = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("file `{rel}` not found")
+            let (what, code) = if e.kind() == std::io::ErrorKind::NotFound {
+                (format!("file `{rel}` not found"), crate::diag::Code::FileNotFound)
             } else {
-                format!("cannot read `{rel}`: {e}")
+                (format!("cannot read `{rel}`: {e}"), crate::diag::Code::Io)
             };
-            let mut d = Diagnostic::error(what).at_opt(from).label("referenced here");
+            let mut d = Diagnostic::error(what).code(code).at_opt(from).label("referenced here");
             if rel == "flinkops.toml" {
                 d = d.help("run `flinkops init` to scaffold a repository, or pass --root DIR");
             }

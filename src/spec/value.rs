@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::{Diagnostic, Diagnostics, FileId, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, FileId, Loc};
 
 /// A TOML value with the place it was written.
 #[derive(Clone, Debug)]
@@ -112,6 +112,7 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Table>
             let span = e.span().unwrap_or(0..0);
             diags.push(
                 Diagnostic::error(format!("invalid TOML: {}", e.message().trim_end()))
+                    .code(Code::TomlSyntax)
                     .at(&Loc { file, span })
                     .label("here")
                     .help("fix the TOML syntax (see https://toml.io)"),
@@ -142,6 +143,7 @@ fn convert(file: FileId, v: &DeValue<'_>, span: std::ops::Range<usize>, diags: &
             Err(_) => {
                 diags.push(
                     Diagnostic::error("integer does not fit in 64 bits")
+                        .code(Code::NumberNotRepresentable)
                         .at(&loc)
                         .label("too large")
                         .help("use a value between -9223372036854775808 and 9223372036854775807"),
@@ -152,7 +154,7 @@ fn convert(file: FileId, v: &DeValue<'_>, span: std::ops::Range<usize>, diags: &
         DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
             Ok(x) => Value::Float(x),
             Err(_) => {
-                diags.push(Diagnostic::error("invalid float").at(&loc).label("here"));
+                diags.push(Diagnostic::error("invalid float").code(Code::NumberNotRepresentable).at(&loc).label("here"));
                 Value::Float(0.0)
             }
         },

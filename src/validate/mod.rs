@@ -13,5 +13,6 @@ pub mod overlay;
 pub mod pipeline;
 pub mod project;
 pub mod read;
+pub mod repository;
 pub mod schedule;
 pub mod secrets;
