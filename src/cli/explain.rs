@@ -55,12 +55,9 @@ pub struct Args {
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let envs: Vec<String> = args.env.iter().cloned().collect();
-    let (root, c) = g.compile(&envs)?;
+    let (_, c) = g.compile(&envs)?;
     let p = explain::find(&c, &args.pipeline, args.env.as_deref()).map_err(|e| {
-        eprintln!("error: {e}");
-        for h in e.help() {
-            eprintln!("  = help: {h}");
-        }
+        eprintln!("{}", flinkops::diag::render(&e.to_diagnostic(), &c.sources, g.color()));
         Exit::Invalid
     })?;
     // Interactive defaults: from today, in force now. The library's own defaults (valid_from, no
@@ -68,7 +65,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let today = chrono::Utc::now().date_naive();
     let at = args.at.unwrap_or_else(chrono::Utc::now);
     let opts = Options { from: Some(args.from.unwrap_or(today)), days: args.days, firings: args.firings as usize, at: Some(at) };
-    let x = explain::explain(&root, &c, p, &opts);
+    let x = explain::explain(&c, p, &opts);
     print!("{}", x.to_text());
     if let Some(file) = &args.svg {
         std::fs::write(file, x.to_svg()).map_err(|e| {

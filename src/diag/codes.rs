@@ -45,6 +45,13 @@ codes! {
     OutOfRange = "E012",
     /// A word that is not one of the key's closed set (modes, presets, profiles, …).
     NotOneOf = "E013",
+    // --- E600–E699: commands ---
+    /// A command names a pipeline the environment does not have (`explain`).
+    LookupUnknownPipeline = "E600",
+    /// A command names an environment the repository does not have (`explain`).
+    LookupUnknownEnv = "E601",
+    /// The repository has several environments and the command names none (`explain`).
+    LookupEnvRequired = "E602",
 }
 
 #[cfg(test)]
