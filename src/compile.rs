@@ -523,7 +523,15 @@ impl Ctx<'_> {
 
     /// Renders and patches a batch for one env (both cores, order kept) and, for
     /// [`Output::Everything`], emits it.
-    fn render_batch(&self, e: &EnvInput, run: &mut EnvRun, models: &mut [Pipeline], images: &[Option<String>], out: Output, sink: &dyn Sink) {
+    fn render_batch(
+        &self,
+        e: &EnvInput,
+        run: &mut EnvRun,
+        models: &mut [Pipeline],
+        images: &[Option<String>],
+        out: Output,
+        sink: &dyn Sink,
+    ) {
         let mut resources: Vec<Resource> = models
             .par_iter()
             .zip(images)

@@ -105,3 +105,24 @@ pub fn find<'a>(c: &'a Compiled, name: &str, env: Option<&str>) -> Result<&'a Pi
     known.sort();
     Err(LookupError::UnknownPipeline { name: name.into(), env, suggestion: nearest(name, &known), known })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_error_becomes_a_coded_diagnostic_with_its_help() {
+        let e = LookupError::UnknownEnv {
+            name: "prd".into(),
+            suggestion: nearest("prd", &["dev".into(), "prod".into()]),
+            known: vec!["dev".into(), "prod".into()],
+        };
+        let d = e.to_diagnostic();
+        assert_eq!(d.code, Some(Code::LookupUnknownEnv));
+        assert_eq!(d.message, "unknown environment `prd`");
+        assert_eq!(d.help, ["did you mean `prod`?", "known: dev, prod"]);
+        let required = LookupError::EnvRequired { envs: vec!["dev".into(), "prod".into()] }.to_diagnostic();
+        assert_eq!(required.code, Some(Code::LookupEnvRequired));
+        assert_eq!(required.help, ["e.g. `--env dev`"]);
+    }
+}

@@ -187,3 +187,92 @@ fn deploy_mode(m: DeploymentMode) -> &'static str {
         DeploymentMode::Standalone => "standalone",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::model::Layer;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    }
+
+    fn compiled(root: &Path) -> Compiled {
+        let c = crate::compile::compile(root, &Default::default());
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        c
+    }
+
+    #[test]
+    fn origins_name_the_layer_that_won_and_its_line() {
+        let c = compiled(&fixture("overlays-precedence"));
+        let dev = find(&c, "pos-events", Some("dev")).unwrap();
+        let layer = |p: &Pipeline, path: &str| p.origins.pipeline_key(path).map(|o| o.layer.clone());
+        assert_eq!(layer(dev, "resources.profile"), Some(Layer::OverlayPipeline));
+        assert_eq!(layer(dev, "resources.taskmanager.memory"), Some(Layer::PipelineFile));
+        assert_eq!(layer(dev, "flink.version"), Some(Layer::Template));
+        assert_eq!(layer(dev, "flink.config.pipeline.max-parallelism"), Some(Layer::Template));
+        assert_eq!(layer(dev, "namespace"), None);
+        assert_eq!(dev.origins.env_key("namespace").map(|o| o.layer.clone()), Some(Layer::OverlayEnv));
+        assert_eq!(dev.origins.project_key("defaults.timezone").map(|o| o.layer.clone()), Some(Layer::Project("defaults".into())));
+        let profile = dev.origins.pipeline_key("resources.profile").unwrap();
+        assert_eq!(profile.describe(&c.sources, &dev.name), "overlays/dev/overlay.toml:9 (overlay [pipelines.pos-events])");
+        // Staging's overlay deep-merges one [flink.config] key over the template's.
+        let staging = find(&c, "pos-events", Some("staging")).unwrap();
+        assert_eq!(layer(staging, "flink.config.pipeline.max-parallelism"), Some(Layer::OverlayPipeline));
+        assert_eq!(layer(staging, "resources.profile"), Some(Layer::Template));
+        assert_eq!(staging.origins.env_key("namespace"), None);
+    }
+
+    #[test]
+    fn a_preset_is_the_origin_of_the_schedule() {
+        let c = compiled(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let p = find(&c, "flink-realtime-features", Some("prod")).unwrap();
+        let schedule = p.origins.pipeline_key("autoscaling.schedule").unwrap();
+        assert_eq!(schedule.layer, Layer::Preset("workday_peak".into()));
+        assert_eq!(Some(&schedule.at), p.origins.pipeline_key("autoscaling.preset").map(|o| &o.at));
+    }
+
+    #[test]
+    fn kept_objects_are_the_files_emitted() {
+        let c = compiled(&fixture("overlays-precedence"));
+        assert!(!c.pipelines.is_empty());
+        for p in &c.pipelines {
+            let env_dir = format!("out/{}/", p.env);
+            let mut emitted: Vec<&str> = c
+                .files
+                .keys()
+                .filter_map(|f| f.strip_prefix(&env_dir))
+                .filter(|f| f.starts_with(&format!("{}/", p.name)) && !f.ends_with("/kustomization.yaml"))
+                .collect();
+            let mut kept: Vec<&str> = p.objects.iter().map(|o| o.file.as_str()).collect();
+            emitted.sort_unstable();
+            kept.sort_unstable();
+            assert!(!kept.is_empty(), "{} in {}", p.name, p.env);
+            assert_eq!(kept, emitted, "{} in {}", p.name, p.env);
+        }
+    }
+
+    #[test]
+    fn explain_reads_nothing_once_compiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = fixture("overlays-precedence");
+        for e in walkdir::WalkDir::new(&from) {
+            let e = e.unwrap();
+            let dest = dir.path().join(e.path().strip_prefix(&from).unwrap());
+            if e.file_type().is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+            } else {
+                std::fs::copy(e.path(), &dest).unwrap();
+            }
+        }
+        let c = compiled(dir.path());
+        let before = explain(&c, find(&c, "pos-audit", Some("dev")).unwrap(), &Options::default()).to_text();
+        drop(dir);
+        let after = explain(&c, find(&c, "pos-audit", Some("dev")).unwrap(), &Options::default()).to_text();
+        assert_eq!(before, after);
+        assert!(after.contains("overlays/dev/overlay.toml:13 (overlay [pipelines.pos-audit])"), "{after}");
+    }
+}
