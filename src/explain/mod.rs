@@ -11,18 +11,18 @@
 //! from — rendered as plain text ([`Explanation::to_text`]) or as an SVG step chart of the week's
 //! bounds ([`Explanation::to_svg`]). Nothing here reads the disk, prints or writes files.
 //!
-//! Parts: [`lookup`] finds the pipeline, [`week`] walks time, [`cost`] and [`provenance`] compute
-//! their rows, [`emits`] words what the pipeline emits, [`text`] and [`svg`] render.
+//! Parts: `lookup` finds the pipeline, `week` walks time, `cost` and `provenance` compute their
+//! rows, `emits` words what the pipeline emits, `text` and `svg` render.
 //! Everything is deterministic: the window starts at `--from` (default `schedule.valid_from`),
 //! never at "now", and all times come from the tz database compiled into the binary.
 
-pub mod cost;
-pub mod emits;
-pub mod lookup;
-pub mod provenance;
-pub mod svg;
-pub mod text;
-pub mod week;
+mod cost;
+mod emits;
+mod lookup;
+mod provenance;
+mod svg;
+mod text;
+mod week;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -109,22 +109,22 @@ impl Explanation {
     /// Plain-text explanation (no color), in headed sections with aligned tables.
     pub fn to_text(&self) -> String {
         let sections: [fn(&Self, &mut String); 16] = [
-            Self::head,
-            Self::autoscaling_text,
-            Self::objects_text,
-            Self::delivery_text,
-            Self::flink_text,
-            Self::resources_text,
-            Self::image_text,
-            Self::week_text,
-            Self::entries_text,
-            Self::reconcile_text,
-            Self::in_force_text,
-            Self::transitions_text,
-            Self::cost_text,
-            Self::ignored_text,
-            Self::day2_text,
-            Self::provenance_text,
+            Self::pipeline_section,
+            Self::autoscaling_section,
+            Self::objects_section,
+            Self::delivery_section,
+            Self::flink_section,
+            Self::resources_section,
+            Self::image_section,
+            Self::week_section,
+            Self::entries_section,
+            Self::reconcile_section,
+            Self::in_force_section,
+            Self::transitions_section,
+            Self::cost_section,
+            Self::ignored_section,
+            Self::day2_section,
+            Self::provenance_section,
         ];
         let mut o = String::new();
         for section in sections {
@@ -134,7 +134,7 @@ impl Explanation {
     }
 
     /// The title and the pipeline's identity: name, env, namespace, description, sources.
-    fn head(&self, o: &mut String) {
+    fn pipeline_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let title = format!("flinkops explain: {} in env {}", p.name, p.env);
         let _ = writeln!(o, "{title}\n{}", "=".repeat(title.chars().count()));
@@ -150,7 +150,7 @@ impl Explanation {
     }
 
     /// What the autoscaling mode emits and why.
-    fn autoscaling_text(&self, o: &mut String) {
+    fn autoscaling_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         heading(o, &format!("Autoscaling: {}", if a.hpa_alias { "hpa (alias of hpa_reactive)" } else { a.mode.as_str() }));
@@ -163,7 +163,7 @@ impl Explanation {
     }
 
     /// The objects emitted into `out/<env>/`.
-    fn objects_text(&self, o: &mut String) {
+    fn objects_section(&self, o: &mut String) {
         let p = &self.pipeline;
         heading(o, &format!("Objects in out/{}/", p.env));
         let mut rows = vec![vec!["KIND".into(), "NAME".into(), "FILE".into()]];
@@ -172,14 +172,14 @@ impl Explanation {
     }
 
     /// The delivery unit and what syncs it.
-    fn delivery_text(&self, o: &mut String) {
+    fn delivery_section(&self, o: &mut String) {
         heading(o, "Delivery");
         let rows: Vec<Vec<String>> = self.delivery.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect();
         o.push_str(&table(&rows, &[], "  "));
     }
 
     /// Flink: version, deployment mode, slots, parallelism, state, checkpoints, HA.
-    fn flink_text(&self, o: &mut String) {
+    fn flink_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         heading(o, "Flink");
@@ -219,7 +219,7 @@ impl Explanation {
     }
 
     /// Resources per role and Flink's memory breakdown.
-    fn resources_text(&self, o: &mut String) {
+    fn resources_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         heading(o, &format!("Resources (profile {})", p.resources.profile));
@@ -248,7 +248,7 @@ impl Explanation {
     }
 
     /// The image and how it is built.
-    fn image_text(&self, o: &mut String) {
+    fn image_section(&self, o: &mut String) {
         heading(o, "Image");
         let mut rows = vec![vec!["image".into(), self.image.clone()]];
         rows.extend(self.image_text.iter().map(|(k, v)| vec![k.clone(), v.clone()]));
@@ -256,7 +256,7 @@ impl Explanation {
     }
 
     /// The week table of replica bounds.
-    fn week_text(&self, o: &mut String) {
+    fn week_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         let zone = self.zone;
@@ -282,7 +282,7 @@ impl Explanation {
     }
 
     /// Each schedule entry: its CronJobs or KEDA trigger and its next firings.
-    fn entries_text(&self, o: &mut String) {
+    fn entries_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         let zone = self.zone;
@@ -356,7 +356,7 @@ impl Explanation {
     }
 
     /// The reconcile job, or why there is none.
-    fn reconcile_text(&self, o: &mut String) {
+    fn reconcile_section(&self, o: &mut String) {
         let zone = self.zone;
         if let Some(r) = &self.reconcile {
             heading(o, "Reconcile job (SPEC §16)");
@@ -385,7 +385,7 @@ impl Explanation {
     }
 
     /// The entry in force at `--at`.
-    fn in_force_text(&self, o: &mut String) {
+    fn in_force_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         let zone = self.zone;
@@ -419,7 +419,7 @@ impl Explanation {
     }
 
     /// The zone's offset changes in the window.
-    fn transitions_text(&self, o: &mut String) {
+    fn transitions_section(&self, o: &mut String) {
         let zone = self.zone;
         let (w0, w1) = self.window;
         heading(
@@ -462,7 +462,7 @@ impl Explanation {
     }
 
     /// The cost estimate.
-    fn cost_text(&self, o: &mut String) {
+    fn cost_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         heading(o, "Cost estimate (one week = 168 h, cpu requests)");
@@ -503,7 +503,7 @@ impl Explanation {
     }
 
     /// Keys the mode does not use.
-    fn ignored_text(&self, o: &mut String) {
+    fn ignored_section(&self, o: &mut String) {
         let p = &self.pipeline;
         let a = &p.autoscaling;
         heading(o, "Ignored keys");
@@ -517,7 +517,7 @@ impl Explanation {
     }
 
     /// The day-2 state of the job.
-    fn day2_text(&self, o: &mut String) {
+    fn day2_section(&self, o: &mut String) {
         let p = &self.pipeline;
         heading(o, "Day-2 state");
         let j = &p.job;
@@ -536,7 +536,7 @@ impl Explanation {
     }
 
     /// Where each resolved value came from.
-    fn provenance_text(&self, o: &mut String) {
+    fn provenance_section(&self, o: &mut String) {
         heading(o, "Where values came from (SPEC §3 precedence)");
         let mut rows = vec![vec!["SETTING".into(), "VALUE".into(), "FROM".into()]];
         rows.extend(self.provenance.iter().map(|r| vec![r.setting.clone(), r.value.clone(), r.origin.clone()]));
