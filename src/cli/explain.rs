@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use flinkops::diag::{self, Code, Diagnostic};
 use flinkops::explain::{self, Options};
 
 use super::{Exit, Global};
@@ -56,10 +57,11 @@ pub struct Args {
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let envs: Vec<String> = args.env.iter().cloned().collect();
     let (_, c) = g.compile(&envs)?;
-    let p = explain::find(&c, &args.pipeline, args.env.as_deref()).map_err(|e| {
-        eprintln!("{}", flinkops::diag::render(&e.to_diagnostic(), &c.sources, g.color()));
-        Exit::Invalid
-    })?;
+    let fail = |d: Diagnostic, exit: Exit| {
+        eprintln!("{}", diag::render(&d, &c.sources, g.color()));
+        exit
+    };
+    let p = explain::find(&c, &args.pipeline, args.env.as_deref()).map_err(|e| fail(e.to_diagnostic(), Exit::Invalid))?;
     // Interactive defaults: from today, in force now. The library's own defaults (valid_from, no
     // instant) keep it deterministic.
     let today = chrono::Utc::now().date_naive();
@@ -69,8 +71,8 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     print!("{}", x.to_text());
     if let Some(file) = &args.svg {
         std::fs::write(file, x.to_svg()).map_err(|e| {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            Exit::Internal
+            let d = Diagnostic::error(format!("cannot write {}: {e}", file.display())).code(Code::ExplainSvgUnwritable);
+            fail(d, Exit::Internal)
         })?;
         g.info(format!("wrote {}", file.display()));
     }

@@ -52,6 +52,8 @@ codes! {
     LookupUnknownEnv = "E601",
     /// The repository has several environments and the command names none (`explain`).
     LookupEnvRequired = "E602",
+    /// `explain --svg FILE`: the chart cannot be written to FILE.
+    ExplainSvgUnwritable = "E603",
 }
 
 #[cfg(test)]
