@@ -21,12 +21,13 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::bundle::{self, Bundle};
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, Sources};
 use crate::emit;
 use crate::layout::{self, ARGOCD_DIR, FLUX_DIR, NAMESPACES_UNIT};
-use crate::model::{DeliveryTool, Env, Pipeline, Project};
+use crate::model::{DeliveryTool, EmittedObject, Env, KeyOrigins, Layer, Origin, Origins, Pipeline, Project};
 use crate::patch;
 use crate::render::{self, Resource, delivery};
 use crate::spec::{self, EnvSource, Repo, Table, Value};
@@ -43,7 +44,8 @@ const DEFAULT_BATCH: usize = 256;
 pub struct Options {
     /// Only these environments (`--env`); empty means all.
     pub envs: Vec<String>,
-    /// Keep every checked pipeline in [`Compiled::pipelines`] (explain, images, day-2 commands).
+    /// Keep every checked pipeline in [`Compiled::pipelines`] (explain, images, day-2 commands),
+    /// with where its settings came from and the objects emitted for it.
     pub keep_pipelines: bool,
     /// With [`Passes::CheckFirst`], treat warnings like errors: emit nothing when there are any.
     pub deny_warnings: bool,
@@ -105,6 +107,8 @@ struct EnvInput<'a> {
     overlay: Option<Table>,
     /// Diagnostics about the env and its overlay itself.
     head: Diagnostics,
+    /// Where the overlay's `[env]` keys are, when pipelines are kept.
+    origins: Option<Arc<KeyOrigins>>,
 }
 
 /// What the passes share.
@@ -117,6 +121,8 @@ struct Ctx<'a> {
     cache: crate::schedule::ConversionCache,
     files: validate::pipeline::FileChecks,
     keep_pipelines: bool,
+    /// Where `flinkops.toml`'s keys are, when pipelines are kept.
+    project_origins: Option<Arc<KeyOrigins>>,
     batch: usize,
 }
 
@@ -193,7 +199,12 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
         return c;
     };
 
-    let envs = env_sources.into_iter().map(|es| env_input(es, &repo)).collect();
+    let mut envs: Vec<EnvInput> = env_sources.into_iter().map(|es| env_input(es, &repo)).collect();
+    if opts.keep_pipelines {
+        for e in &mut envs {
+            e.origins = Some(Arc::new(env_origins(e.src)));
+        }
+    }
     let cx = Ctx {
         root,
         repo: &repo,
@@ -203,6 +214,7 @@ pub fn compile_into(root: &Path, opts: &Options, sink: &dyn Sink, passes: Passes
         cache: crate::schedule::ConversionCache::new(),
         files: validate::pipeline::FileChecks::default(),
         keep_pipelines: opts.keep_pipelines,
+        project_origins: opts.keep_pipelines.then(|| Arc::new(repo.project.as_ref().map(project_origins).unwrap_or_default())),
         batch: if opts.batch == 0 { DEFAULT_BATCH } else { opts.batch },
     };
     let mut bundles = Bundles::default();
@@ -256,7 +268,7 @@ fn env_input<'a>(es: &'a EnvSource, repo: &Repo) -> EnvInput<'a> {
     let mut d = Diagnostics::default();
     let env = validate::project::env(es, &repo.sources, &mut d);
     let overlay = validate::repository::overlay_pipelines(es, repo, &mut d);
-    EnvInput { src: es, env, overlay, head: d }
+    EnvInput { src: es, env, overlay, head: d, origins: None }
 }
 
 /// Every diagnostic of a pass in one fixed order: the repository's, then each env's own and its
@@ -291,12 +303,12 @@ impl Ctx<'_> {
         for batch in self.repo.pipelines.chunks(self.batch) {
             let tables: Vec<Table> = batch.par_iter().map(|ps| self.repo.pipeline_table(ps)).collect();
             for (e, run) in self.envs.iter().zip(runs.iter_mut()) {
-                let models = self.validate_batch(e, run, batch, &tables);
+                let mut models = self.validate_batch(e, run, batch, &tables);
                 let images: Vec<Option<String>> = models.iter().map(|p| self.image(e, p, run, bundles)).collect();
                 failed = failed || run.validation.has_errors() || run.bundles.has_errors();
                 let wanted = out == Output::Everything || run.patches.is_some();
                 if wanted && !failed {
-                    self.render_batch(e, run, &models, &images, out, sink);
+                    self.render_batch(e, run, &mut models, &images, out, sink);
                     failed |= run.render.has_errors();
                 }
                 if self.keep_pipelines {
@@ -371,7 +383,15 @@ impl Ctx<'_> {
                     cache: &self.cache,
                     files: &self.files,
                 };
-                (validate::pipeline::pipeline(&table, &cx, &mut d), d)
+                let mut p = validate::pipeline::pipeline(&table, &cx, &mut d);
+                if let Some(p) = p.as_mut().filter(|_| self.keep_pipelines) {
+                    p.origins = Origins {
+                        pipeline: pipeline_origins(&table, ps.file, e.src.file),
+                        env: e.origins.clone(),
+                        project: self.project_origins.clone(),
+                    };
+                }
+                (p, d)
             })
             .collect();
         let mut models = vec![];
@@ -426,7 +446,15 @@ impl Ctx<'_> {
 
     /// Renders and patches a batch for one env (both cores, order kept) and, for
     /// [`Output::Everything`], emits it.
-    fn render_batch(&self, e: &EnvInput, run: &mut EnvRun, models: &[Pipeline], images: &[Option<String>], out: Output, sink: &dyn Sink) {
+    fn render_batch(
+        &self,
+        e: &EnvInput,
+        run: &mut EnvRun,
+        models: &mut [Pipeline],
+        images: &[Option<String>],
+        out: Output,
+        sink: &dyn Sink,
+    ) {
         let mut resources: Vec<Resource> = models
             .par_iter()
             .zip(images)
@@ -434,6 +462,9 @@ impl Ctx<'_> {
             .collect();
         if let Some(ps) = &mut run.patches {
             ps.apply(&mut resources, &mut run.render);
+        }
+        if self.keep_pipelines {
+            keep_objects(models, &resources);
         }
         // After the patches: the namespaces unit follows the FlinkDeployments as emitted.
         for r in resources.iter().filter(|r| r.kind == "FlinkDeployment") {
@@ -542,4 +573,76 @@ fn emit_units(env: &str, resources: Vec<Resource>, run: &mut EnvRun, sink: &dyn 
     drop(units);
     resources.into_par_iter().for_each(|r| sink.put(format!("out/{env}/{}", r.file_name()), emit::resource(&r).into_bytes()));
     run.units.extend(names);
+}
+
+/// Records every key of `t` under `prefix` (dotted paths; arrays as one value) with the layer
+/// `layer` gives the file its value was written in.
+fn record_keys(t: &Table, prefix: &str, layer: &dyn Fn(crate::diag::FileId) -> Layer, out: &mut KeyOrigins) {
+    for (k, e) in &t.entries {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match &e.node.value {
+            Value::Table(inner) => record_keys(inner, &path, layer, out),
+            _ => {
+                out.insert(path, Origin { layer: layer(e.node.loc.file), at: Some(e.node.loc.clone()) });
+            }
+        }
+    }
+}
+
+/// Where the keys of a pipeline's merged table came from: the overlay, the pipeline file or a
+/// template, told apart by the file each value was read from.
+fn pipeline_origins(t: &Table, pipeline_file: crate::diag::FileId, overlay_file: Option<crate::diag::FileId>) -> KeyOrigins {
+    let mut out = KeyOrigins::new();
+    let layer = |f| {
+        if Some(f) == overlay_file {
+            Layer::OverlayPipeline
+        } else if f == pipeline_file {
+            Layer::PipelineFile
+        } else {
+            Layer::Template
+        }
+    };
+    record_keys(t, "", &layer, &mut out);
+    // A preset stands for the entries: they come from it, named where `preset` is written.
+    let preset = t.get("autoscaling").and_then(|a| match &a.node.value {
+        Value::Table(a) => a.get("preset"),
+        _ => None,
+    });
+    if let Some(e) = preset
+        && let Value::String(name) = &e.node.value
+    {
+        out.insert("autoscaling.schedule".into(), Origin { layer: Layer::Preset(name.clone()), at: Some(e.node.loc.clone()) });
+    }
+    out
+}
+
+/// Where the keys of an overlay's `[env]` table are.
+fn env_origins(es: &EnvSource) -> KeyOrigins {
+    let mut out = KeyOrigins::new();
+    if let Some(Value::Table(t)) = es.table.as_ref().and_then(|t| t.get("env")).map(|e| &e.node.value) {
+        record_keys(t, "", &|_| Layer::OverlayEnv, &mut out);
+    }
+    out
+}
+
+/// Where the keys of `flinkops.toml` are, as `section.key`.
+fn project_origins(t: &Table) -> KeyOrigins {
+    let mut out = KeyOrigins::new();
+    for (section, e) in &t.entries {
+        if let Value::Table(inner) = &e.node.value {
+            record_keys(inner, section, &|_| Layer::Project(section.clone()), &mut out);
+        }
+    }
+    out
+}
+
+/// Gives each pipeline of a batch the objects rendered for it (after the patches, which keep
+/// kinds and names), in emit order.
+fn keep_objects(models: &mut [Pipeline], resources: &[Resource]) {
+    let index: HashMap<String, usize> = models.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
+    for r in resources {
+        if let Some(&i) = r.pipeline.as_ref().and_then(|p| index.get(p)) {
+            models[i].objects.push(EmittedObject { kind: r.kind.clone(), name: r.name.clone(), file: r.file_name() });
+        }
+    }
 }

@@ -2,9 +2,16 @@
 //!
 //! Every value here is resolved (defaults applied, layers merged, profile filled in) and known to
 //! be valid, so render never has to report a problem. Types carry no source spans; where a value
-//! came from is kept only as the list of source files for the output headers.
+//! came from is kept as the list of source files for the output headers and, when the compile
+//! keeps its pipelines (`explain`, `diff`, day-2 commands), in [`Pipeline::origins`] (file, line and
+//! SPEC §3 layer of every written key) beside [`Pipeline::objects`] (what was emitted for it).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
+
+use crate::diag::{Loc, Sources};
 
 use crate::units::MemorySize;
 use crate::versions::{ConnectorBuild, FlinkVersion, Operator};
@@ -117,6 +124,113 @@ pub struct Pipeline {
     /// Where the pipeline and a few of its settings were written, for problems found across
     /// pipelines or files (duplicate names, bundle conflicts, what the GitOps tool can do).
     pub places: Places,
+    /// Where each written setting came from; empty unless the compile keeps its pipelines.
+    pub origins: Origins,
+    /// The objects emitted into `out/<env>/` for this pipeline (after overlay patches), in emit
+    /// order; empty unless the compile keeps its pipelines and rendered them.
+    pub objects: Vec<EmittedObject>,
+}
+
+/// A layer of SPEC §3's precedence: what set a resolved value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    /// The pipeline's own file.
+    PipelineFile,
+    /// A template the pipeline extends (directly or through another template).
+    Template,
+    /// The overlay's `[pipelines.<name>]` table.
+    OverlayPipeline,
+    /// The overlay's `[env]` table.
+    OverlayEnv,
+    /// `flinkops.toml`, in this section (`defaults`, `schedule`, …).
+    Project(String),
+    /// A resources profile (SPEC §5), by name.
+    Profile(String),
+    /// A schedule preset, by name: the entries it stands for.
+    Preset(String),
+    /// Nothing was written: the validator's default.
+    BuiltIn,
+}
+
+impl Layer {
+    /// The layer as `explain` names it; `pipeline` names the overlay's table.
+    pub fn describe(&self, pipeline: &str) -> String {
+        match self {
+            Layer::PipelineFile => "pipeline file".into(),
+            Layer::Template => "template via extends".into(),
+            Layer::OverlayPipeline => format!("overlay [pipelines.{pipeline}]"),
+            Layer::OverlayEnv => "overlay [env]".into(),
+            Layer::Project(section) => format!("flinkops.toml [{section}]"),
+            Layer::Profile(name) => format!("profile {name} (SPEC §5)"),
+            Layer::Preset(name) => format!("preset {name}"),
+            Layer::BuiltIn => "built-in default".into(),
+        }
+    }
+}
+
+/// Where one value was written: its layer and, for a key in a file, the place of its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub layer: Layer,
+    /// The value as written; `None` for values no file holds (profile, built-in default).
+    pub at: Option<Loc>,
+}
+
+impl Origin {
+    /// `file:line (layer)`, or the layer alone when no file holds the value.
+    pub fn describe(&self, sources: &Sources, pipeline: &str) -> String {
+        match &self.at {
+            Some(loc) => format!("{}:{} ({})", sources.path(loc.file), sources.line_col(loc).0, self.layer.describe(pipeline)),
+            None => self.layer.describe(pipeline),
+        }
+    }
+}
+
+/// Written keys by dotted path (`autoscaling.mode`, `defaults.namespace`) → where.
+pub type KeyOrigins = BTreeMap<String, Origin>;
+
+/// Where a pipeline's settings were written, layer by layer (SPEC §3). Each map holds the keys
+/// present in that layer; the precedence between them is the reader's (a pipeline key beats the
+/// overlay's `[env]`, which beats `flinkops.toml`). The env's and the project's maps are shared
+/// by every pipeline that reads them.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    /// Keys of the pipeline's table after templates and the overlay's `[pipelines.<name>]` are
+    /// merged in: each from the layer that won. `autoscaling.schedule` is recorded as
+    /// [`Layer::Preset`] (at the `preset` key) when a preset stands for the entries.
+    pub pipeline: KeyOrigins,
+    /// The overlay's `[env]` keys.
+    pub env: Option<Arc<KeyOrigins>>,
+    /// `flinkops.toml`'s keys, as `section.key`.
+    pub project: Option<Arc<KeyOrigins>>,
+}
+
+impl Origins {
+    /// A key of the merged pipeline table, e.g. `autoscaling.timezone`.
+    pub fn pipeline_key(&self, path: &str) -> Option<&Origin> {
+        self.pipeline.get(path)
+    }
+
+    /// A key of the overlay's `[env]`, e.g. `namespace`.
+    pub fn env_key(&self, key: &str) -> Option<&Origin> {
+        self.env.as_deref()?.get(key)
+    }
+
+    /// A key of `flinkops.toml`, e.g. `defaults.namespace`.
+    pub fn project_key(&self, path: &str) -> Option<&Origin> {
+        self.project.as_deref()?.get(path)
+    }
+}
+
+/// One object emitted for a pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmittedObject {
+    /// Kubernetes kind, e.g. `CronJob`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// Path relative to `out/<env>/`.
+    pub file: String,
 }
 
 /// Source places of a pipeline (SPEC §17: every problem about a spec value is located).

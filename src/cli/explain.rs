@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use flinkops::diag::{Code, Diagnostic};
 use flinkops::explain::{self, Options};
 
 use super::{Exit, Global};
@@ -55,25 +56,19 @@ pub struct Args {
 
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let envs: Vec<String> = args.env.iter().cloned().collect();
-    let (root, c) = g.compile(&envs)?;
-    let p = explain::find(&c, &args.pipeline, args.env.as_deref()).map_err(|e| {
-        eprintln!("error: {e}");
-        for h in e.help() {
-            eprintln!("  = help: {h}");
-        }
-        Exit::Invalid
-    })?;
+    let (_, c) = g.compile(&envs)?;
+    let p = explain::find(&c, &args.pipeline, args.env.as_deref()).map_err(|e| super::fail(e.to_diagnostic()))?;
     // Interactive defaults: from today, in force now. The library's own defaults (valid_from, no
     // instant) keep it deterministic.
     let today = chrono::Utc::now().date_naive();
     let at = args.at.unwrap_or_else(chrono::Utc::now);
     let opts = Options { from: Some(args.from.unwrap_or(today)), days: args.days, firings: args.firings as usize, at: Some(at) };
-    let x = explain::explain(&root, &c, p, &opts);
+    let x = explain::explain(&c, p, &opts);
     print!("{}", x.to_text());
     if let Some(file) = &args.svg {
         std::fs::write(file, x.to_svg()).map_err(|e| {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            Exit::Internal
+            // An I/O error (E9xx): exit code 3.
+            super::fail(Diagnostic::error(format!("cannot write {}: {e}", file.display())).code(Code::Io))
         })?;
         g.info(format!("wrote {}", file.display()));
     }

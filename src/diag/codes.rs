@@ -107,6 +107,12 @@ codes! {
     /// An overlay's `[pipelines.<name>]` names a pipeline that does not exist.
     OverlayUnknownPipeline = "E503",
     // --- E600–E699: commands and out/ ---
+    /// A command names a pipeline the environment does not have (`explain`).
+    LookupUnknownPipeline = "E600",
+    /// A command names an environment the repository does not have (`explain`).
+    LookupUnknownEnv = "E601",
+    /// The repository has several environments and the command names none (`explain`).
+    LookupEnvRequired = "E602",
     /// A day-2 command names a pipeline the repository does not have.
     Day2UnknownPipeline = "E620",
     /// A day-2 command's `--env` names an environment the repository does not have.

@@ -553,6 +553,8 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
             job: t.get("job").map(|e| e.key_loc.clone()),
             autoscaling_mode: auto_t.get("mode").map(|e| e.node.loc.clone()),
         },
+        origins: crate::model::Origins::default(),
+        objects: vec![],
     })
 }
 
