@@ -8,7 +8,7 @@
 
 use chrono_tz::Tz;
 
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::{Project, ScalingMode, ScheduleEntry, ScheduleStrategy};
 use crate::schedule::{ConversionCache, Cron, CronError, OffsetChange, RECONCILE_SUFFIX};
 
@@ -47,6 +47,7 @@ fn parse(entry: &str, what: &str, text: &str, loc: &Loc, d: &mut Diagnostics) ->
         Err(e) => {
             d.push(
                 Diagnostic::error(format!("schedule entry `{entry}`: invalid {what} {text:?}: {e}"))
+                    .code(Code::InvalidCron)
                     .at(&cron_loc(loc, text, &e))
                     .label("here")
                     .help("crons use Kubernetes' syntax: 5 fields (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/@yearly"),
@@ -76,6 +77,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
     if uses_cronjobs && project.scaler_image.is_none() {
         d.push(
             Diagnostic::error(format!("autoscaling mode `{}` needs `[scaler] image` in flinkops.toml", s.mode.as_str()))
+                .code(Code::ScalerImageMissing)
                 .at(&s.mode_loc)
                 .label("its CronJobs run kubectl")
                 .note("there is no third-party kubectl image flinkops could trust to exist, be maintained and hold a shell")
@@ -88,6 +90,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                 "schedule_strategy \"native\" needs Kubernetes 1.{TIME_ZONE_MINOR} or newer; target.kubernetes is {}.{}",
                 project.kubernetes.0, project.kubernetes.1
             ))
+            .code(Code::NativeStrategyNeedsTimeZone)
             .at(&s.mode_loc)
             .label("CronJob spec.timeZone is not available")
             .help("use schedule_strategy \"utc\" or \"guarded\", or raise [target] kubernetes"),
@@ -99,6 +102,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                 "CronJobs of `{}` have no spec.timeZone on Kubernetes {}.{}: their UTC schedules assume kube-controller-manager runs in UTC",
                 s.pipeline, project.kubernetes.0, project.kubernetes.1
             ))
+            .code(Code::CronJobZoneAssumedUtc)
             .at(&s.mode_loc)
             .label("UTC assumed")
             .help("make sure the controller manager's host zone is UTC, or target Kubernetes 1.27+"),
@@ -120,6 +124,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                         "pipeline `{}`, schedule entry `{}`: `{}` in {} has no exact UTC form",
                         s.pipeline, e.name, e.cron, s.timezone
                     ))
+                    .code(Code::ScheduleNotLowerable)
                     .at(loc)
                     .label("cannot be written as UTC cron expressions")
                     .note(err.to_string());
@@ -138,7 +143,10 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                         e.guard_offsets = offsets;
                     }
                     (Err(err), _) | (_, Err(err)) => d.push(
-                        Diagnostic::error(format!("pipeline `{}`, schedule entry `{}`: {err}", s.pipeline, e.name)).at(loc).label("here"),
+                        Diagnostic::error(format!("pipeline `{}`, schedule entry `{}`: {err}", s.pipeline, e.name))
+                            .code(Code::ScheduleNotLowerable)
+                            .at(loc)
+                            .label("here"),
                     ),
                 }
             }
@@ -163,6 +171,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
             if s.strategy == ScheduleStrategy::Native {
                 d.push(
                     Diagnostic::warning(format!("pipeline `{}` gets no scaling reconcile job (SPEC §16): {err}", s.pipeline))
+                        .code(Code::NoReconcileJob)
                         .at(&s.mode_loc)
                         .label("edge-triggered CronJobs only")
                         .help("set [schedule] valid_from to 1990-01-01 or later"),
@@ -180,6 +189,7 @@ pub fn lower(entries: &mut [Located], s: &Setting<'_>, project: &Project, cache:
                 "pipeline `{}`: schedule entry `{}` would share its CronJob name with the reconcile job `{}-{RECONCILE_SUFFIX}`",
                 s.pipeline, e.name, s.pipeline
             ))
+            .code(Code::ReservedEntryName)
             .at(loc)
             .label(format!("this entry's CronJob would be `{}-{RECONCILE_SUFFIX}`", s.pipeline))
             .note("every scheduled pipeline whose entries are all weekly also gets a CronJob that sets the entry in force (SPEC §16)")
@@ -197,6 +207,7 @@ fn keda_entry(e: &ScheduleEntry, loc: &Loc, end_loc: Option<&Loc>, s: &Setting<'
                     "schedule entry `{}` raises the floor to {} under KEDA but has no `end`",
                     e.name, e.min_replicas
                 ))
+                .code(Code::KedaWindowWithoutEnd)
                 .at(loc)
                 .label("a KEDA cron trigger needs a start and an end")
                 .help("add `end = \"<cron>\"`: when the window closes, e.g. end = \"0 18 * * 1-5\""),
@@ -216,6 +227,7 @@ fn keda_entry(e: &ScheduleEntry, loc: &Loc, end_loc: Option<&Loc>, s: &Setting<'
                 "schedule entry `{}` sets max_replicas {}, but KEDA cannot lower the cap below the pipeline's {}",
                 e.name, e.max_replicas, s.max_replicas
             ))
+            .code(Code::KedaCannotLowerCap)
             .at(loc)
             .label("KEDA windows are floors")
             .help("KEDA holds the highest trigger's count; use scheduled_hpa to change the cap by time"),

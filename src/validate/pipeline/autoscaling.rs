@@ -8,13 +8,13 @@
 //! pushed as a diagnostic.
 
 use super::resources::PROFILES;
-use super::{Ctx, required};
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use super::{Ctx, required, unknown_word};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
 use crate::spec::{Table, Value};
 use crate::units::format_number;
 use crate::validate::flinkconf;
-use crate::validate::names::is_dns1123_label;
+use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::{STRATEGIES, check_timezone, strategy};
 use crate::validate::read::*;
 use crate::validate::schedule::Located;
@@ -73,6 +73,7 @@ pub(super) fn check_bounded(auto_t: &Table, mode: ScalingMode, d: &mut Diagnosti
         let at = auto_t.get("mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| auto_t.loc.clone());
         d.push(
             Diagnostic::error(format!("a bounded job cannot autoscale (autoscaling mode `{}`)", mode.as_str()))
+                .code(Code::BoundedJobConflict)
                 .at(&at)
                 .label("a bounded job runs once at a fixed size")
                 .help("set `autoscaling.mode = \"disabled\"` for this pipeline (in an overlay: `[pipelines.<name>] autoscaling.mode = \"disabled\"`)"),
@@ -128,6 +129,7 @@ pub(super) fn check_against_flink(
                     a.replicas * slots,
                     j.parallelism
                 ))
+                .code(Code::ReplicasOverrideParallelism)
                 .at_opt(auto_t.get("replicas").map(|e| &e.node.loc))
                 .label("the operator runs the job at replicas × slots")
                 .help("remove autoscaling.replicas (the TaskManager count then follows from parallelism / slots), or make them agree"),
@@ -144,6 +146,7 @@ pub(super) fn check_against_flink(
                     "max_replicas × slots = {} × {} = {slots_total} exceeds pipeline.max-parallelism {mp}",
                     a.max_replicas, slots
                 ))
+                .code(Code::SlotsAboveMaxParallelism)
                 .at_opt(auto_t.get("max_replicas").map(|e| &e.node.loc).or(Some(&auto_t.loc)))
                 .label("some slots would idle")
                 .help("lower max_replicas, or raise pipeline.max-parallelism (it cannot change for a running job without losing state)"),
@@ -204,6 +207,7 @@ pub(super) fn autoscaling(
         if let (Some(p), Some(_)) = (&preset, explicit) {
             d.push(
                 Diagnostic::error("`preset` and `[[autoscaling.schedule]]` cannot be combined")
+                    .code(Code::PresetWithEntries)
                     .at(&p.loc)
                     .label("a preset defines its own entries")
                     .help("remove the preset, or remove the [[autoscaling.schedule]] entries"),
@@ -214,24 +218,24 @@ pub(super) fn autoscaling(
                 schedule = preset_entries(&p.value).into_iter().map(|e| (e, p.loc.clone(), None)).collect();
                 numbers = vec![EntryNumbers::preset(&p.loc); schedule.len()];
             } else {
-                let mut diag = Diagnostic::error(format!("unknown preset {:?}", p.value))
-                    .at(&p.loc)
-                    .label(format!("expected one of: {}", PRESETS.join(", ")));
-                if let Some(s) = suggest(&p.value, PRESETS) {
-                    diag = diag.help(format!("did you mean {s:?}?"));
-                }
-                d.push(diag);
+                d.push(unknown_word("preset", p, PRESETS, format!("expected one of: {}", PRESETS.join(", "))));
             }
         } else if let Some((items, loc)) = opt_array(t, "schedule", section, d) {
             for n in items {
                 let Value::Table(e) = &n.value else {
-                    d.push(Diagnostic::error("each [[autoscaling.schedule]] entry must be a table").at(&n.loc).label("not a table"));
+                    d.push(
+                        Diagnostic::error("each [[autoscaling.schedule]] entry must be a table")
+                            .code(Code::WrongType)
+                            .at(&n.loc)
+                            .label("not a table"),
+                    );
                     continue;
                 };
                 if let Some((entry, at)) = schedule_entry(e, mode, d) {
                     if schedule.iter().any(|x: &Located| x.0.name == entry.0.name) {
                         d.push(
                             Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name))
+                                .code(Code::DuplicateName)
                                 .at(&e.loc)
                                 .label("names must be unique"),
                         );
@@ -243,6 +247,7 @@ pub(super) fn autoscaling(
             if items.is_empty() {
                 d.push(
                     Diagnostic::error("`schedule` is empty")
+                        .code(Code::MissingSchedule)
                         .at(loc)
                         .label("no entries")
                         .help("add [[autoscaling.schedule]] entries or use a preset"),
@@ -251,6 +256,7 @@ pub(super) fn autoscaling(
         } else {
             d.push(
                 Diagnostic::error(format!("autoscaling mode `{}` needs a schedule", mode.as_str()))
+                    .code(Code::MissingSchedule)
                     .at(&t.loc)
                     .label("no preset and no [[autoscaling.schedule]] entries")
                     .help(format!(
@@ -274,6 +280,7 @@ pub(super) fn autoscaling(
     if uses_bounds && min_replicas > max_replicas {
         d.push(
             Diagnostic::error(format!("min_replicas {min_replicas} is greater than max_replicas {max_replicas}"))
+                .code(Code::MinAboveMax)
                 .at(min_v.as_ref().or(max_v.as_ref()).map_or(&t.loc, |v| &v.loc))
                 .label("1 <= min_replicas <= max_replicas")
                 .help("swap them, or raise max_replicas"),
@@ -298,6 +305,7 @@ pub(super) fn autoscaling(
                     "schedule entry {:?} ({what}) lies outside the pipeline's bounds {min_replicas}–{max_replicas}",
                     e.name
                 ))
+                .code(Code::EntryOutsideBounds)
                 .at(loc.unwrap_or(&at.table))
                 .label("outside the pipeline's bounds");
                 diag = match &bounds_at {
@@ -328,6 +336,7 @@ pub(super) fn autoscaling(
     {
         d.push(
             Diagnostic::error(format!("replicas {replicas} lies outside min_replicas..max_replicas ({min_replicas}..{max_replicas})"))
+                .code(Code::ReplicasOutsideBounds)
                 .at(&r.loc)
                 .label("starting count out of bounds")
                 .help("choose a starting count within the bounds"),
@@ -358,7 +367,12 @@ pub(super) fn autoscaling(
         operator_config.push(("job.autoscaler.enabled".to_string(), "true".to_string()));
         if let Some(u) = opt_number(o, "utilization_target", "[autoscaling.operator]", d) {
             if u.value <= 0.0 || u.value > 1.0 {
-                d.push(Diagnostic::error("`utilization_target` must be in (0, 1]").at(&u.loc).label("a fraction, e.g. 0.7"));
+                d.push(
+                    Diagnostic::error("`utilization_target` must be in (0, 1]")
+                        .code(Code::OutOfRange)
+                        .at(&u.loc)
+                        .label("a fraction, e.g. 0.7"),
+                );
             }
             operator_config.push(("job.autoscaler.utilization.target".into(), format_number(u.value)));
         }
@@ -370,7 +384,9 @@ pub(super) fn autoscaling(
             if let Some(v) = opt_str(o, key, "[autoscaling.operator]", d) {
                 match flinkconf::parse_duration(&v.value) {
                     Ok(_) => operator_config.push((flink_key.into(), v.value)),
-                    Err(e) => d.push(Diagnostic::error(format!("`{key}`: {e}")).at(&v.loc).label("not a duration")),
+                    Err(e) => {
+                        d.push(Diagnostic::error(format!("`{key}`: {e}")).code(Code::InvalidDuration).at(&v.loc).label("not a duration"))
+                    }
                 }
             }
         }
@@ -405,6 +421,7 @@ fn same_minute_entries(schedule: &[Located], from: chrono::NaiveDate, d: &mut Di
             if let Some(t) = first_common_minute(ca, cb, from) {
                 d.push(
                     Diagnostic::error(format!("schedule entries {:?} and {:?} fire at the same minute", a.name, b.name))
+                        .code(Code::SameMinuteEntries)
                         .at(b_loc)
                         .label(format!("also fires at {} (local time)", t.format("%a %Y-%m-%d %H:%M")))
                         .note_at(a_loc, format!("{:?} is written at", a.name))
@@ -461,7 +478,7 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(
     let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
     if !is_dns1123_label(&name.value) {
         d.push(
-            Diagnostic::error(format!("schedule entry name {:?} is not a DNS-1123 label", name.value))
+            not_a_label("schedule entry name", &name.value)
                 .at(&name.loc)
                 .label("used in CronJob names")
                 .help("use lower-case letters, digits and `-`"),
@@ -490,6 +507,7 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(
     if min.value > max {
         d.push(
             Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value))
+                .code(Code::MinAboveMax)
                 .at(&min.loc)
                 .label("min above max"),
         );

@@ -9,12 +9,12 @@
 use indexmap::IndexMap;
 
 use super::{Ctx, is_uri};
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
 use crate::spec::{Node, Table, Value};
 use crate::validate::flinkconf;
 use crate::validate::image;
-use crate::validate::names::is_dns1123_label;
+use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::read::*;
 use crate::validate::secrets::is_secret_looking;
 use crate::versions::{FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
@@ -59,6 +59,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             } else {
                 d.push(
                     Diagnostic::error(format!("Java {} is not offered for Flink {}", j.value, m.label()))
+                        .code(Code::NotForThisFlink)
                         .at(&j.loc)
                         .label(format!("official images exist for Java {}", join_nums(m.java)))
                         .help(format!("use one of {} (default {})", join_nums(m.java), m.default_java)),
@@ -73,6 +74,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         Some(m) if m.value == "native" && mode.is_reactive_family() => {
             d.push(
                 Diagnostic::error(format!("`flink.mode = \"native\"` conflicts with autoscaling mode `{}`", mode.as_str()))
+                    .code(Code::DeploymentModeConflict)
                     .at(&m.loc)
                     .label("reactive scaling needs standalone mode")
                     .note("Flink's reactive mode works only in standalone application clusters")
@@ -92,7 +94,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
     let service_account = match opt_str(flink_t, "service_account", "[flink]", d) {
         Some(s) if is_dns1123_label(&s.value) => s.value,
         Some(s) => {
-            d.push(Diagnostic::error(format!("service account {:?} is not a DNS-1123 label", s.value)).at(&s.loc).label("invalid name"));
+            d.push(not_a_label("service account", &s.value).at(&s.loc).label("invalid name"));
             s.value
         }
         None => cx.project.defaults.service_account.clone(),
@@ -103,6 +105,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             if minor.is_some_and(|m| !m.is_2x()) {
                 d.push(
                     Diagnostic::error("the ForSt state backend needs Flink 2.x")
+                        .code(Code::NotForThisFlink)
                         .at(&s.loc)
                         .label("not available on Flink 1.x")
                         .help("use \"rocksdb\", or upgrade flink.version to 2.x"),
@@ -119,6 +122,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         Some(s) if is_bounded => {
             d.push(
                 Diagnostic::error("a bounded job cannot have a `checkpoint_interval`")
+                    .code(Code::BoundedJobConflict)
                     .at(&s.loc)
                     .label("BATCH jobs do not checkpoint")
                     .note("`job.bounded = true` makes it a BATCH job")
@@ -130,6 +134,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             Ok(0) => {
                 d.push(
                     Diagnostic::error("`checkpoint_interval` must be positive")
+                        .code(Code::OutOfRange)
                         .at(&s.loc)
                         .label("checkpointing must stay on")
                         .help("flinkops deployments rely on checkpoints for upgrades and rescaling; use e.g. \"60s\""),
@@ -138,7 +143,9 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             }
             Ok(_) => s.value,
             Err(e) => {
-                d.push(Diagnostic::error(format!("`checkpoint_interval`: {e}")).at(&s.loc).label("not a duration"));
+                d.push(
+                    Diagnostic::error(format!("`checkpoint_interval`: {e}")).code(Code::InvalidDuration).at(&s.loc).label("not a duration"),
+                );
                 s.value
             }
         }),
@@ -150,6 +157,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         if !is_uri(&s) {
             d.push(
                 Diagnostic::error(format!("`{key}` {:?} is not a URI", v.value))
+                    .code(Code::NotAUri)
                     .at(&v.loc)
                     .label("expected a scheme such as s3://, gs://, hdfs:// or file://")
                     .help("state must live on storage every JobManager and TaskManager can reach, e.g. \"s3://bucket/{env}/{name}/checkpoints\""),
@@ -165,6 +173,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
     if high_availability && ha_dir.is_none() {
         d.push(
             Diagnostic::error("`high_availability = true` needs `ha_dir`")
+                .code(Code::NeedsSetting)
                 .at(&ha.as_ref().unwrap().loc)
                 .label("HA metadata needs durable storage")
                 .help("add e.g. `ha_dir = \"s3://flink/{env}/{name}/ha\"` to [flink]"),
@@ -182,6 +191,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
                     "high availability with standalone mode does not work on Flink {} with operator 1.15 (FLINK-38795)",
                     m.label()
                 ))
+                .code(Code::StandaloneHaBroken)
                 .at(&h.loc)
                 .label("standalone + HA on Flink 2.x")
                 .note("Flink 2.0 removed `--host` from the standalone entrypoints the operator uses; only operator main (1.16) has the fix")
@@ -220,6 +230,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     let Some(v) = opt_str(t, "version", "[flink]", d) else {
         d.push(
             Diagnostic::error("`flink.version` is required")
+                .code(Code::MissingKey)
                 .at(&t.loc)
                 .label("no version here")
                 .help("add `version = \"2.2.1\"` to [flink]: the full X.Y.Z runtime version"),
@@ -230,6 +241,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     let [Some(major), Some(minor), Some(patch)] = parts[..] else {
         d.push(
             Diagnostic::error(format!("`flink.version` must be a full X.Y.Z version, found {:?}", v.value))
+                .code(Code::UnsupportedFlinkVersion)
                 .at(&v.loc)
                 .label("e.g. \"2.2.1\"")
                 .help("the patch version decides the base image and PyFlink release; a bare minor would float"),
@@ -240,6 +252,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     if (major, minor) < (1, 19) {
         d.push(
             Diagnostic::error(format!("Flink {}.{} is not supported", major, minor))
+                .code(Code::UnsupportedFlinkVersion)
                 .at(&v.loc)
                 .label("below 1.19")
                 .help(format!("upgrade to a supported version: {}", known())),
@@ -249,6 +262,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     let Some(m) = FlinkMinor::find(major, minor) else {
         d.push(
             Diagnostic::error(format!("Flink {major}.{minor} is not known to this flinkops"))
+                .code(Code::UnsupportedFlinkVersion)
                 .at(&v.loc)
                 .label("unknown minor")
                 .help(format!("known versions (newest patch of each): {}", known())),
@@ -261,6 +275,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
                 "Flink {} is not released (newest {}.{} patch known: {}.{}.{})",
                 v.value, major, minor, major, minor, m.newest_patch
             ))
+            .code(Code::UnsupportedFlinkVersion)
             .at(&v.loc)
             .label("no image or PyFlink release for this version")
             .help(format!("use {}.{}.{}", major, minor, m.newest_patch)),
@@ -277,6 +292,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
                 m.min_operator.as_str(),
                 operator.as_str()
             ))
+            .code(Code::FlinkNeedsNewerOperator)
             .at(&v.loc)
             .label("the targeted operator's CRD rejects this flinkVersion")
             .help(format!("set [target] operator = \"{}\" in flinkops.toml, or use Flink 2.2.1", m.min_operator.as_str())),
@@ -286,6 +302,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     if !m.maintained {
         d.push(
             Diagnostic::warning(format!("Flink {}.{} is no longer maintained upstream", major, minor))
+                .code(Code::FlinkUnmaintained)
                 .at(&v.loc)
                 .label("no more bug or security fixes")
                 .help("plan an upgrade to Flink 1.20 or 2.x"),
@@ -298,6 +315,7 @@ fn check_explicit_image(img: &Sp<String>, v: &FlinkVersion, d: &mut Diagnostics)
     if let Err(why) = image::check_pinned(&img.value) {
         d.push(
             Diagnostic::error(format!("image {:?} {why}", img.value))
+                .code(Code::NotPinned)
                 .at(&img.loc)
                 .label("not pinned")
                 .help("pin the image with a full version tag (e.g. :2.2.1-scala_2.12-java17) or an @sha256: digest"),
@@ -310,6 +328,7 @@ fn check_explicit_image(img: &Sp<String>, v: &FlinkVersion, d: &mut Diagnostics)
         if iv != v.to_string() {
             d.push(
                 Diagnostic::error(format!("image {:?} runs Flink {iv}, but flink.version is {v}", img.value))
+                    .code(Code::FlinkVersionMismatch)
                     .at(&img.loc)
                     .label("version mismatch")
                     .help(format!("use `flink:{v}-scala_2.12-java<NN>`, or change flink.version")),
@@ -357,6 +376,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         let Some(v) = scalar_string(&e.node) else {
             d.push(
                 Diagnostic::error(format!("`{k}` in [flink.config] must be a string, number or boolean"))
+                    .code(Code::WrongType)
                     .at(&e.node.loc)
                     .label(format!("found {}", e.node.value.type_name()))
                     .help("flinkConfiguration is a flat map of strings: write the dotted key in quotes"),
@@ -366,6 +386,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         if is_secret_looking(k) {
             d.push(
                 Diagnostic::error(format!("secret-looking key `{k}` in [flink.config]"))
+                    .code(Code::SecretInPlainText)
                     .at(&e.key_loc)
                     .label("flinkConfiguration is stored in plain text")
                     .help(format!(
@@ -378,6 +399,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         if flinkconf::FORBIDDEN_KEYS.contains(&k.as_str()) {
             d.push(
                 Diagnostic::error(format!("`{k}` is set by the Flink Kubernetes Operator"))
+                    .code(Code::OperatorOwnedKey)
                     .at(&e.key_loc)
                     .label("the operator owns this key")
                     .help("remove it: the namespace and cluster id come from the FlinkDeployment itself"),
@@ -392,6 +414,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
                 } else {
                     format!("`{k}` is deprecated on Flink {}; using `{cur}`", minor.label())
                 })
+                .code(Code::DeprecatedConfigKey)
                 .at(&e.key_loc)
                 .label("deprecated key")
                 .help(format!("write `\"{cur}\"` instead")),
@@ -401,6 +424,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         if let Some(field) = owned_key(&key, minor) {
             d.push(
                 Diagnostic::error(format!("`{key}` is set by flinkops from `{field}`"))
+                    .code(Code::TypedFieldKey)
                     .at(&e.key_loc)
                     .label("would conflict with the typed setting")
                     .help(format!("remove it from [flink.config] and set `{field}` instead")),
@@ -410,6 +434,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         if out.contains_key(&key) {
             d.push(
                 Diagnostic::error(format!("`{key}` is set twice in [flink.config] (once under a deprecated name)"))
+                    .code(Code::DuplicateConfigKey)
                     .at(&e.key_loc)
                     .label("duplicate after renaming")
                     .help("keep only the current name"),
@@ -422,6 +447,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
     for (short, long) in flinkconf::overlapping_prefixes(out.keys().map(String::as_str)) {
         d.push(
             Diagnostic::error(format!("`{short}` is a prefix of `{long}` in [flink.config]"))
+                .code(Code::OverlappingConfigKeys)
                 .at(&locs[short])
                 .label("overlapping keys")
                 .note("the operator rejects a configuration key that is a prefix of another on Flink 2.x (FLINK-37405), and YAML config cannot hold both")
@@ -445,11 +471,21 @@ pub(super) fn secret_ref(t: &Table, d: &mut Diagnostics) -> Option<(String, Stri
     check_keys(t, "a secret reference", &["secret", "key"], d);
     let s = opt_str(t, "secret", "a secret reference", d)?;
     let Some(k) = opt_str(t, "key", "a secret reference", d) else {
-        d.push(Diagnostic::error("a secret reference needs `key`").at(&t.loc).help("write `{ secret = \"name\", key = \"password\" }`"));
+        d.push(
+            Diagnostic::error("a secret reference needs `key`")
+                .code(Code::MissingKey)
+                .at(&t.loc)
+                .help("write `{ secret = \"name\", key = \"password\" }`"),
+        );
         return None;
     };
     if !crate::validate::names::is_dns1123_subdomain(&s.value) {
-        d.push(Diagnostic::error(format!("secret name {:?} is not a valid Kubernetes name", s.value)).at(&s.loc).label("invalid name"));
+        d.push(
+            Diagnostic::error(format!("secret name {:?} is not a valid Kubernetes name", s.value))
+                .code(Code::InvalidName)
+                .at(&s.loc)
+                .label("invalid name"),
+        );
     }
     Some((s.value, k.value))
 }
@@ -461,6 +497,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
         if !is_env_name(k) || k.starts_with("FLINKOPS_") {
             d.push(
                 Diagnostic::error(format!("`{k}` is not a usable environment variable name"))
+                    .code(Code::InvalidEnvName)
                     .at(&e.key_loc)
                     .label("invalid name")
                     .help("use letters, digits and `_`, not starting with a digit; the FLINKOPS_ prefix is reserved"),
@@ -474,6 +511,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
                 } else {
                     d.push(
                         Diagnostic::error(format!("`{k}` in [flink.env] must be a string or `{{ secret, key }}`"))
+                            .code(Code::WrongType)
                             .at(&e.node.loc)
                             .label("a table that is not a secret reference"),
                     );
@@ -482,6 +520,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
             _ if is_secret_looking(k) => {
                 d.push(
                     Diagnostic::error(format!("secret literal in [flink.env]: `{k}` holds a value in plain text"))
+                        .code(Code::SecretInPlainText)
                         .at(&e.node.loc)
                         .label("secrets never appear as literals")
                         .help(format!(
@@ -494,6 +533,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
                 Some(s) => out.push(EnvVar { name: k.clone(), value: EnvValue::Literal(s) }),
                 None => d.push(
                     Diagnostic::error(format!("`{k}` in [flink.env] must be a string or `{{ secret, key }}`"))
+                        .code(Code::WrongType)
                         .at(&e.node.loc)
                         .label(format!("found {}", e.node.value.type_name())),
                 ),

@@ -6,12 +6,12 @@
 //! savepoint settings and nonces, requirements, connectors, excludes), and the upgrade mode's
 //! requirements on `[flink]` checked; every problem pushed as a diagnostic.
 
-use super::{Ctx, FileState, is_uri, required};
-use crate::diag::{Diagnostic, Diagnostics};
+use super::{Ctx, FileState, is_uri, required, unknown_word};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::spec::Table;
 use crate::validate::flinkconf;
-use crate::validate::names::is_dns1123_label;
+use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::read::*;
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkVersion};
 
@@ -30,6 +30,7 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
         Err(why) => {
             d.push(
                 Diagnostic::error(format!("`{key}` path {:?} {why}", v.value))
+                    .code(Code::InvalidRepoPath)
                     .at(&v.loc)
                     .label("must stay inside the repository")
                     .help("paths are relative to the repository root, e.g. \"jobs/my_job/main.py\""),
@@ -40,16 +41,19 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
     if in_image {
         return Some(rel);
     }
-    let (what, label, help) = match cx.files.state(cx.root, &rel) {
+    let (code, what, label, help) = match cx.files.state(cx.root, &rel) {
         FileState::Inside => return Some(rel),
-        FileState::Missing => ("not found", "no such file in the repository", "paths are relative to the repository root"),
+        FileState::Missing => {
+            (Code::RepoFileMissing, "not found", "no such file in the repository", "paths are relative to the repository root")
+        }
         FileState::Escapes => (
+            Code::InvalidRepoPath,
             "is a link that leaves the repository",
             "outside the repository",
             "copy the file into the repository; the image is built from the repository alone",
         ),
     };
-    d.push(Diagnostic::error(format!("`{key}` file `{rel}` {what}")).at(&v.loc).label(label).help(help));
+    d.push(Diagnostic::error(format!("`{key}` file `{rel}` {what}")).code(code).at(&v.loc).label(label).help(help));
     None
 }
 
@@ -108,7 +112,7 @@ pub(super) fn job(
         Some(b) if is_dns1123_label(&b.value) => b.value,
         Some(b) => {
             d.push(
-                Diagnostic::error(format!("bundle name {:?} is not a DNS-1123 label", b.value))
+                not_a_label("bundle name", &b.value)
                     .at(&b.loc)
                     .label("used as the image name")
                     .help("use lower-case letters, digits and `-`"),
@@ -129,6 +133,7 @@ pub(super) fn job(
     if bounded && let Some(um) = um.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
         d.push(
             Diagnostic::error(format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
+                .code(Code::BoundedJobConflict)
                 .at(&um.loc)
                 .label("a finished BATCH job has no state to carry over")
                 .note("the operator runs a bounded job again from the start whenever its spec changes")
@@ -142,6 +147,7 @@ pub(super) fn job(
     {
         d.push(
             Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
+                .code(Code::NotAUri)
                 .at(&i.loc)
                 .label("expected e.g. s3://bucket/savepoints/savepoint-1234")
                 .help("give the full savepoint path with its scheme"),
@@ -154,6 +160,7 @@ pub(super) fn job(
     if savepoint_nonce > 0 && savepoint_dir.is_none() {
         d.push(
             Diagnostic::error("`savepoint_nonce` needs `flink.savepoint_dir`")
+                .code(Code::NeedsSetting)
                 .at(&t.get("savepoint_nonce").unwrap().node.loc)
                 .label("a savepoint needs somewhere to go")
                 .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
@@ -162,6 +169,7 @@ pub(super) fn job(
     if redeploy_nonce > 0 && initial.is_none() {
         d.push(
             Diagnostic::error("`redeploy_nonce` needs `initial_savepoint`")
+                .code(Code::NeedsSetting)
                 .at(&t.get("redeploy_nonce").unwrap().node.loc)
                 .label("redeploy from which savepoint?")
                 .help("set `initial_savepoint` to the savepoint path (see `flinkops restore`)"),
@@ -170,10 +178,11 @@ pub(super) fn job(
     let periodic = opt_nonempty_str(t, "periodic_savepoint", "[job]", d);
     if let Some(p) = &periodic {
         if let Err(e) = flinkconf::parse_duration(&p.value) {
-            d.push(Diagnostic::error(format!("`periodic_savepoint`: {e}")).at(&p.loc).label("not a duration"));
+            d.push(Diagnostic::error(format!("`periodic_savepoint`: {e}")).code(Code::InvalidDuration).at(&p.loc).label("not a duration"));
         } else if bounded && p.value.trim() != "0" {
             d.push(
                 Diagnostic::error("a bounded job cannot take periodic savepoints")
+                    .code(Code::BoundedJobConflict)
                     .at(&p.loc)
                     .label("BATCH jobs do not savepoint")
                     .help("remove `periodic_savepoint`, or drop `bounded`"),
@@ -183,6 +192,7 @@ pub(super) fn job(
         } else if savepoint_dir.is_none() {
             d.push(
                 Diagnostic::error("`periodic_savepoint` needs `flink.savepoint_dir`")
+                    .code(Code::NeedsSetting)
                     .at(&p.loc)
                     .label("periodic savepoints need somewhere to go")
                     .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
@@ -206,6 +216,7 @@ pub(super) fn job(
                     {
                         d.push(
                             Diagnostic::error(format!("requirement {:?} disagrees with flink.version {v}", r.value))
+                                .code(Code::FlinkVersionMismatch)
                                 .at(&r.loc)
                                 .label("PyFlink must match the Flink runtime")
                                 .help("remove it: flinkops installs apache-flink with flink.version itself"),
@@ -217,6 +228,7 @@ pub(super) fn job(
             }
             _ => d.push(
                 Diagnostic::error(format!("requirement {:?} is not pinned", r.value))
+                    .code(Code::NotPinned)
                     .at(&r.loc)
                     .label("expected `name==version`")
                     .help("pin every requirement with `==` so the image is reproducible, e.g. \"redis==5.2.1\""),
@@ -226,6 +238,7 @@ pub(super) fn job(
     if !requirements.is_empty() && matches!(kind, Some(JobKind::Jar { .. })) {
         d.push(
             Diagnostic::error("`requirements` only apply to python and sql jobs")
+                .code(Code::NotForJobKind)
                 .at(&t.get("requirements").unwrap().node.loc)
                 .label("jar jobs bundle their dependencies in the jar"),
         );
@@ -233,13 +246,7 @@ pub(super) fn job(
     let mut connectors = vec![];
     for c in opt_str_list(t, "connectors", "[job]", d).unwrap_or_default() {
         if !CONNECTOR_NAMES.contains(&c.value.as_str()) {
-            let mut diag = Diagnostic::error(format!("unknown connector {:?}", c.value))
-                .at(&c.loc)
-                .label(format!("known connectors: {}", CONNECTOR_NAMES.join(", ")));
-            if let Some(s) = suggest(&c.value, CONNECTOR_NAMES) {
-                diag = diag.help(format!("did you mean {s:?}?"));
-            }
-            d.push(diag);
+            d.push(unknown_word("connector", &c, CONNECTOR_NAMES, format!("known connectors: {}", CONNECTOR_NAMES.join(", "))));
             continue;
         }
         let Some(m) = minor else { continue };
@@ -251,6 +258,7 @@ pub(super) fn job(
             }
             None => d.push(
                 Diagnostic::error(format!("the {} connector has no release for Flink {}", c.value, m.label()))
+                    .code(Code::NotForThisFlink)
                     .at(&c.loc)
                     .label("no connector build for this Flink minor")
                     .help(format!(
@@ -264,7 +272,12 @@ pub(super) fn job(
     let exclude = opt_str_list(t, "exclude", "[job]", d).unwrap_or_default();
     for g in &exclude {
         if let Err(e) = globset::Glob::new(&g.value) {
-            d.push(Diagnostic::error(format!("`exclude` glob {:?} is invalid: {e}", g.value)).at(&g.loc).label("bad glob"));
+            d.push(
+                Diagnostic::error(format!("`exclude` glob {:?} is invalid: {e}", g.value))
+                    .code(Code::InvalidGlob)
+                    .at(&g.loc)
+                    .label("bad glob"),
+            );
         }
     }
     Some(Job {
@@ -304,6 +317,7 @@ pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink
             if v.is_none() {
                 d.push(
                     Diagnostic::error(format!("`upgrade_mode = \"{}\"` needs `flink.{key}`", j.upgrade_mode.as_str()))
+                        .code(Code::NeedsSetting)
                         .at(&um_loc)
                         .label("stateful upgrades need durable state")
                         .help(format!(
@@ -317,6 +331,7 @@ pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink
     if j.upgrade_mode == UpgradeMode::LastState && !high_availability {
         d.push(
             Diagnostic::error("`upgrade_mode = \"last-state\"` needs `flink.high_availability = true`")
+                .code(Code::NeedsSetting)
                 .at(&um_loc)
                 .label("last-state reads the latest checkpoint from HA metadata")
                 .help("set high_availability = true with an ha_dir, or use upgrade_mode = \"savepoint\""),

@@ -8,9 +8,9 @@
 use indexmap::IndexMap;
 
 use super::Ctx;
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::spec::Table;
-use crate::validate::names::is_dns1123_label;
+use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::labels;
 use crate::validate::read::*;
 
@@ -38,7 +38,7 @@ pub(super) fn top(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Top {
     let namespace = match opt_str(t, "namespace", "the pipeline", d) {
         Some(n) if is_dns1123_label(&n.value) => n.value,
         Some(n) => {
-            d.push(Diagnostic::error(format!("namespace {:?} is not a DNS-1123 label", n.value)).at(&n.loc).label("invalid namespace"));
+            d.push(not_a_label("namespace", &n.value).at(&n.loc).label("invalid namespace"));
             n.value
         }
         None => cx.env.namespace.clone().unwrap_or_else(|| cx.project.defaults.namespace.clone()),
@@ -58,6 +58,7 @@ fn check_name(name: &str, loc: Option<&Loc>, file: Option<&Loc>, d: &mut Diagnos
         return;
     }
     let mut diag = Diagnostic::error(format!("pipeline name {name:?} is not a DNS-1123 label of at most 45 characters"))
+        .code(Code::InvalidName)
         .at_opt(loc.or(file))
         .label(if loc.is_some() { "invalid pipeline name" } else { "the file name is the pipeline name" })
         .note("the name prefixes every object name (e.g. `<name>-scaler`, CronJob `<name>-<entry>`), so it must stay short");

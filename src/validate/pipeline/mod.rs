@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
 use crate::spec::Table;
 use crate::validate::read::*;
@@ -101,9 +101,25 @@ fn sub<'t>(t: &'t Table, key: &str, parent: &str, known: &[&str], d: &mut Diagno
 
 fn required<T>(v: Option<T>, what: &str, at: &Loc, help: &str, d: &mut Diagnostics) -> Option<T> {
     if v.is_none() {
-        d.push(Diagnostic::error(format!("`{what}` is required")).at(at).label(format!("`{what}` missing here")).help(help.to_string()));
+        d.push(
+            Diagnostic::error(format!("`{what}` is required"))
+                .code(Code::MissingKey)
+                .at(at)
+                .label(format!("`{what}` missing here"))
+                .help(help.to_string()),
+        );
     }
     v
+}
+
+/// The error for `v`, which is not one of the `known` words of `what` ("connector", "preset"),
+/// suggesting the closest one when it looks like a typo.
+fn unknown_word(what: &str, v: &Sp<String>, known: &[&str], label: String) -> Diagnostic {
+    let diag = Diagnostic::error(format!("unknown {what} {:?}", v.value)).code(Code::NotOneOf).at(&v.loc).label(label);
+    match suggest(&v.value, known) {
+        Some(s) => diag.help(format!("did you mean {s:?}?")),
+        None => diag,
+    }
 }
 
 /// Validates one pipeline. Returns `None` when an error makes the pipeline unusable.

@@ -5,7 +5,7 @@
 //! values where the spec gives none, and every process size checked against Flink's memory
 //! model; every problem pushed as a diagnostic.
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::spec::{Table, Value};
 use crate::validate::memory::{self, MemorySize, Role};
@@ -50,7 +50,12 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
         let cpu = match opt_number(c, "cpu", &section, d) {
             Some(v) if v.value > 0.0 && v.value <= 1024.0 => v.value,
             Some(v) => {
-                d.push(Diagnostic::error(format!("`cpu` in {section} must be between 0 and 1024")).at(&v.loc).label("out of range"));
+                d.push(
+                    Diagnostic::error(format!("`cpu` in {section} must be between 0 and 1024"))
+                        .code(Code::OutOfRange)
+                        .at(&v.loc)
+                        .label("out of range"),
+                );
                 return None;
             }
             None => cpu,
@@ -61,6 +66,7 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
                 Err(e) => {
                     d.push(
                         Diagnostic::error(format!("`memory` in {section}: {e}"))
+                            .code(Code::InvalidMemorySize)
                             .at(&m.loc)
                             .label("not a memory size")
                             .help("write Flink notation such as \"2048m\" or \"4g\" (binary units)"),

@@ -7,10 +7,10 @@
 
 use super::flink::secret_ref;
 use super::required;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::spec::{Node, Table, Value};
-use crate::validate::names::is_dns1123_label;
+use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::read::*;
 use crate::validate::secrets::{is_secret_looking, secret_env_name};
 
@@ -23,14 +23,14 @@ pub(super) fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Ve
     let mut out: Vec<Task> = vec![];
     for n in items {
         let Value::Table(tt) = &n.value else {
-            d.push(Diagnostic::error("each [[tasks]] entry must be a table").at(&n.loc).label("not a table"));
+            d.push(Diagnostic::error("each [[tasks]] entry must be a table").code(Code::WrongType).at(&n.loc).label("not a table"));
             continue;
         };
         check_keys(tt, "[[tasks]]", TASK_KEYS, d);
         let Some(name) = required(opt_str(tt, "name", "[[tasks]]", d), "name", &tt.loc, "give each task a `name`", d) else { continue };
         if !is_dns1123_label(&name.value) {
             d.push(
-                Diagnostic::error(format!("task name {:?} is not a DNS-1123 label", name.value))
+                not_a_label("task name", &name.value)
                     .at(&name.loc)
                     .label("invalid task name")
                     .help("use lower-case letters, digits and `-` (it becomes part of environment variable names)"),
@@ -38,7 +38,12 @@ pub(super) fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Ve
             continue;
         }
         if out.iter().any(|x| x.name == name.value) {
-            d.push(Diagnostic::error(format!("duplicate task {:?}", name.value)).at(&name.loc).label("task names must be unique"));
+            d.push(
+                Diagnostic::error(format!("duplicate task {:?}", name.value))
+                    .code(Code::DuplicateName)
+                    .at(&name.loc)
+                    .label("task names must be unique"),
+            );
             continue;
         }
         let enabled = opt_bool(tt, "enabled", "[[tasks]]", d).is_none_or(|b| b.value);
@@ -62,6 +67,7 @@ fn params_json(t: &Table, task: &str, path: &mut Vec<String>, env: &mut Vec<EnvV
                     if env.iter().any(|x| x.name == var) {
                         d.push(
                             Diagnostic::error(format!("two secret parameters map to the same variable {var}"))
+                                .code(Code::SecretEnvCollision)
                                 .at(&e.key_loc)
                                 .label("name collision")
                                 .help("rename one of the parameters"),
@@ -78,6 +84,7 @@ fn params_json(t: &Table, task: &str, path: &mut Vec<String>, env: &mut Vec<EnvV
                         "secret literal in task {task:?}: parameter `{}` holds a value in plain text",
                         path.join(".")
                     ))
+                    .code(Code::SecretInPlainText)
                     .at(&e.node.loc)
                     .label("secrets never appear as literals")
                     .help(format!("store it in a Kubernetes Secret and write `{k} = {{ secret = \"<secret name>\", key = \"<key>\" }}`")),
@@ -98,7 +105,12 @@ fn node_json(v: &Value, n: &Node, task: &str, path: &mut Vec<String>, env: &mut 
         Value::Integer(i) => serde_json::Value::from(*i),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
             || {
-                d.push(Diagnostic::error("task parameters cannot be NaN or infinite").at(&n.loc).label("not representable in JSON"));
+                d.push(
+                    Diagnostic::error("task parameters cannot be NaN or infinite")
+                        .code(Code::ParamNotJson)
+                        .at(&n.loc)
+                        .label("not representable in JSON"),
+                );
                 serde_json::Value::Null
             },
             serde_json::Value::Number,
