@@ -390,7 +390,7 @@ fn last_before(cron: &Cron, zone: Tz, t: DateTime<Utc>) -> Option<Firing> {
 }
 
 fn parsed(e: &ScheduleEntry) -> Option<Cron> {
-    e.parsed.or_else(|| Cron::parse(&e.cron).ok())
+    Some(*e.cron.cron())
 }
 
 fn uses_schedule(mode: ScalingMode) -> bool {
@@ -510,7 +510,7 @@ fn week(p: &Pipeline, zone: Tz, from: NaiveDate) -> Week {
         if let Some(c) = parsed(e) {
             sources.push((c, i, true));
         }
-        if keda && let Some(c) = e.end.as_deref().and_then(|s| Cron::parse(s).ok()) {
+        if keda && let Some(c) = e.end.as_ref().map(|c| *c.cron()) {
             sources.push((c, i, false));
         }
     }
@@ -810,7 +810,7 @@ fn provenance(l: &Layers, p: &Pipeline, c: &Compiled, image: &str) -> Vec<Proven
         p.job.upgrade_mode.as_str().into(),
         l.pipeline_key(&["job", "upgrade_mode"]).unwrap_or_else(|| builtin("stateless")),
     );
-    row("job.state", p.job.state.clone(), l.pipeline_key(&["job", "state"]).unwrap_or_else(|| builtin("running")));
+    row("job.state", p.job.state.as_str().to_string(), l.pipeline_key(&["job", "state"]).unwrap_or_else(|| builtin("running")));
     row("job.bounded", p.job.bounded.to_string(), l.pipeline_key(&["job", "bounded"]).unwrap_or_else(|| builtin("false")));
     row(
         "checkpoint_interval",
@@ -1153,7 +1153,7 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
             let firings = parsed(e).map(|c| next_firings(&c, zone, window.0, opts.firings)).unwrap_or_default();
             let trigger = a.mode == ScalingMode::Keda && keda_trigger(p, e);
             let end_firings = match (&e.end, trigger) {
-                (Some(end), true) => Cron::parse(end).map(|c| next_firings(&c, zone, window.0, opts.firings)).unwrap_or_default(),
+                (Some(end), true) => next_firings(end.cron(), zone, window.0, opts.firings),
                 _ => vec![],
             };
             let cronjobs = render::scaler::cronjob_names(p, e).into_iter().zip(e.schedules.iter().cloned()).collect();
@@ -1171,7 +1171,7 @@ pub fn explain(root: &Path, c: &Compiled, p: &Pipeline, opts: &Options) -> Expla
                 for e in &a.schedule {
                     let mut crons: Vec<(Cron, &str)> = parsed(e).map(|c| (c, "")).into_iter().collect();
                     if a.mode == ScalingMode::Keda
-                        && let Some(c) = e.end.as_deref().and_then(|s| Cron::parse(s).ok())
+                        && let Some(c) = e.end.as_ref().map(|c| *c.cron())
                     {
                         crons.push((c, " (end)"));
                     }
@@ -1448,7 +1448,7 @@ impl Explanation {
                             "    KEDA cron trigger: timezone {}, start \"{}\", end \"{}\", desiredReplicas \"{}\"",
                             a.timezone,
                             e.cron,
-                            e.end.clone().unwrap_or_default(),
+                            e.end.as_ref().map_or("", |c| c.as_str()),
                             e.min_replicas
                         );
                     } else {
@@ -1629,7 +1629,7 @@ impl Explanation {
         let j = &p.job;
         let nonce = |n: i64| if n == 0 { "0 (not emitted)".to_string() } else { n.to_string() };
         let rows = vec![
-            vec!["job.state".into(), j.state.clone()],
+            vec!["job.state".into(), j.state.as_str().into()],
             vec!["upgrade_mode".into(), j.upgrade_mode.as_str().into()],
             vec!["savepoint_nonce".into(), nonce(j.savepoint_nonce)],
             vec!["redeploy_nonce".into(), nonce(j.redeploy_nonce)],

@@ -15,7 +15,7 @@ use std::process::Command;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
-use flinkops::model::ScheduleEntry;
+use flinkops::model::{ScheduleCron, ScheduleEntry};
 use flinkops::render::scaler::{ScaleTarget, reconcile_script};
 use flinkops::schedule::{Cron, in_force, offset_table, transitions};
 
@@ -106,13 +106,12 @@ fn entries(set: Set, target: ScaleTarget) -> Vec<ScheduleEntry> {
     set.iter()
         .map(|(name, cron, min, max)| ScheduleEntry {
             name: name.to_string(),
-            cron: cron.to_string(),
+            cron: ScheduleCron::parse(cron).unwrap(),
             min_replicas: *min,
             max_replicas: *max,
             // `scheduled` sets one count: the entry's max here, distinct per entry too.
             replicas: if target == ScaleTarget::Hpa { *min } else { *max },
             end: None,
-            parsed: Some(Cron::parse(cron).unwrap()),
             schedules: vec![],
             guard_offsets: vec![],
         })

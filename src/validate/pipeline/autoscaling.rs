@@ -17,7 +17,7 @@ use crate::validate::flinkconf;
 use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::{STRATEGIES, check_timezone, strategy};
 use crate::validate::read::*;
-use crate::validate::schedule::Located;
+use crate::validate::schedule::{Draft, Located};
 
 pub const AUTOSCALING_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::AUTOSCALING);
 pub const ENTRY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENTRY);
@@ -25,18 +25,18 @@ pub const OPERATOR_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema
 pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
 pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
 
-/// The entries of a schedule preset (SPEC §6.2): name, cron, min, max, KEDA window end.
-pub fn preset_entries(preset: &str) -> Vec<ScheduleEntry> {
-    let e = |name: &str, cron: &str, min, max, end: Option<&str>| ScheduleEntry {
+/// The entries of a schedule preset (SPEC §6.2): name, cron, min, max, KEDA window end; `at`
+/// is where the preset is named.
+pub fn preset_entries(preset: &str, at: &Loc) -> Vec<Draft> {
+    let e = |name: &str, cron: &str, min, max, end: Option<&str>| Draft {
         name: name.into(),
         cron: cron.into(),
+        cron_loc: at.clone(),
         min_replicas: min,
         max_replicas: max,
         replicas: min,
         end: end.map(Into::into),
-        parsed: None,
-        schedules: vec![],
-        guard_offsets: vec![],
+        end_loc: None,
     };
     match preset {
         "workday_peak" => vec![
@@ -84,21 +84,22 @@ pub(super) fn check_bounded(auto_t: &Table, mode: ScalingMode, d: &mut Diagnosti
 /// The keys and entry fields the chosen mode does not use (listed by `explain`).
 pub(super) fn ignored(auto_t: &Table, a: &Autoscaling) -> Vec<String> {
     let mut ignored = ignored_keys(auto_t, a.mode);
-    for e in &a.schedule {
-        if e.end.is_some() && a.mode != ScalingMode::Keda && auto_t.get("preset").is_none() {
-            ignored.push(format!("autoscaling.schedule[{}].end", e.name));
+    // An entry's `end` only means something to KEDA; its `replicas` only where CronJobs set the
+    // count (`scheduled`).
+    for (key, ignored_in) in [
+        ("end", matches!(a.mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa)),
+        ("replicas", matches!(a.mode, ScalingMode::ScheduledHpa | ScalingMode::Keda)),
+    ] {
+        if !ignored_in {
+            continue;
         }
-    }
-    // An entry's `replicas` only means something where CronJobs set the count (`scheduled`).
-    if matches!(a.mode, ScalingMode::ScheduledHpa | ScalingMode::Keda)
-        && let Some(Value::Array(items)) = auto_t.get("schedule").map(|e| &e.node.value)
-    {
+        let Some(Value::Array(items)) = auto_t.get("schedule").map(|e| &e.node.value) else { continue };
         for n in items {
             if let Value::Table(e) = &n.value
-                && e.get("replicas").is_some()
+                && e.get(key).is_some()
                 && let Some(Value::String(name)) = e.get("name").map(|x| &x.node.value)
             {
-                ignored.push(format!("autoscaling.schedule[{name}].replicas"));
+                ignored.push(format!("autoscaling.schedule[{name}].{key}"));
             }
         }
     }
@@ -215,7 +216,7 @@ pub(super) fn autoscaling(
         }
         if let Some(p) = &preset {
             if PRESETS.contains(&p.value.as_str()) {
-                schedule = preset_entries(&p.value).into_iter().map(|e| (e, p.loc.clone(), None)).collect();
+                schedule = preset_entries(&p.value, &p.loc);
                 numbers = vec![EntryNumbers::preset(&p.loc); schedule.len()];
             } else {
                 d.push(unknown_word("preset", p, PRESETS, format!("expected one of: {}", PRESETS.join(", "))));
@@ -232,9 +233,9 @@ pub(super) fn autoscaling(
                     continue;
                 };
                 if let Some((entry, at)) = schedule_entry(e, mode, d) {
-                    if schedule.iter().any(|x: &Located| x.0.name == entry.0.name) {
+                    if schedule.iter().any(|x: &Draft| x.name == entry.name) {
                         d.push(
-                            Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.0.name))
+                            Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.name))
                                 .code(Code::DuplicateName)
                                 .at(&e.loc)
                                 .label("names must be unique"),
@@ -271,7 +272,7 @@ pub(super) fn autoscaling(
     let (env_min, env_max) = if schedule.is_empty() {
         (prof.min_replicas, prof.max_replicas)
     } else {
-        (schedule.iter().map(|e| e.0.min_replicas).min().unwrap_or(1), schedule.iter().map(|e| e.0.max_replicas).max().unwrap_or(1))
+        (schedule.iter().map(|e| e.min_replicas).min().unwrap_or(1), schedule.iter().map(|e| e.max_replicas).max().unwrap_or(1))
     };
     let min_v = opt_int_in(t, "min_replicas", section, 1, 10_000, d);
     let max_v = opt_int_in(t, "max_replicas", section, 1, 10_000, d);
@@ -288,7 +289,7 @@ pub(super) fn autoscaling(
     }
     if uses_bounds {
         let bounds_at = min_v.as_ref().or(max_v.as_ref()).map(|v| v.loc.clone());
-        for ((e, _, _), at) in schedule.iter().zip(&numbers) {
+        for (e, at) in schedule.iter().zip(&numbers) {
             let outside = |n: u32| n < min_replicas || n > max_replicas;
             // Quote the numbers the entry itself wrote, and point at the first one out of bounds.
             let replicas_only = mode == ScalingMode::Scheduled && at.min.is_none() && at.replicas.is_some();
@@ -345,14 +346,14 @@ pub(super) fn autoscaling(
 
     let mode_loc = t.get("mode").map_or(&t.loc, |e| &e.node.loc).clone();
     let lowered = crate::validate::schedule::lower(
-        &mut schedule,
+        schedule,
         &crate::validate::schedule::Setting { pipeline: name, mode, mode_loc, strategy, timezone: &timezone, min_replicas, max_replicas },
         cx.project,
         cx.cache,
         d,
     );
-    same_minute_entries(&schedule, cx.project.valid_from, d);
-    let schedule: Vec<ScheduleEntry> = schedule.into_iter().map(|e| e.0).collect();
+    same_minute_entries(&lowered.entries, cx.project.valid_from, d);
+    let schedule: Vec<ScheduleEntry> = lowered.entries.into_iter().map(|e| e.0).collect();
 
     let mut operator_config = vec![];
     if mode == ScalingMode::Operator {
@@ -415,10 +416,9 @@ pub(super) fn autoscaling(
 /// SPEC §17: two entries of one pipeline that fire at the same local minute are an error: their
 /// CronJobs would race, and which bounds win would depend on which pod finishes last.
 fn same_minute_entries(schedule: &[Located], from: chrono::NaiveDate, d: &mut Diagnostics) {
-    for (i, (b, b_loc, _)) in schedule.iter().enumerate() {
-        for (a, a_loc, _) in &schedule[..i] {
-            let (Some(ca), Some(cb)) = (&a.parsed, &b.parsed) else { continue };
-            if let Some(t) = first_common_minute(ca, cb, from) {
+    for (i, (b, b_loc)) in schedule.iter().enumerate() {
+        for (a, a_loc) in &schedule[..i] {
+            if let Some(t) = first_common_minute(a.cron.cron(), b.cron.cron(), from) {
                 d.push(
                     Diagnostic::error(format!("schedule entries {:?} and {:?} fire at the same minute", a.name, b.name))
                         .code(Code::SameMinuteEntries)
@@ -472,7 +472,7 @@ impl EntryNumbers {
     }
 }
 
-fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(Located, EntryNumbers)> {
+fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(Draft, EntryNumbers)> {
     let section = "[[autoscaling.schedule]]";
     check_keys(t, section, ENTRY_KEYS, d);
     let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
@@ -516,23 +516,37 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(
     let numbers =
         EntryNumbers { table: t.loc.clone(), min: min_v.map(|v| v.loc), max: max_v.map(|v| v.loc), replicas: replicas_v.map(|v| v.loc) };
     let end = opt_str(t, "end", section, d);
-    let end_loc = end.as_ref().map(|e| e.loc.clone());
     Some((
-        (
-            ScheduleEntry {
-                name: name.value,
-                cron: cron.value,
-                min_replicas: min.value as u32,
-                max_replicas: max as u32,
-                replicas: replicas as u32,
-                end: end.map(|e| e.value),
-                parsed: None,
-                schedules: vec![],
-                guard_offsets: vec![],
-            },
-            cron.loc,
-            end_loc,
-        ),
+        Draft {
+            name: name.value,
+            cron: cron.value,
+            cron_loc: cron.loc,
+            min_replicas: min.value as u32,
+            max_replicas: max as u32,
+            replicas: replicas as u32,
+            end_loc: end.as_ref().map(|e| e.loc.clone()),
+            end: end.map(|e| e.value),
+        },
         numbers,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+    use crate::model::ScheduleCron;
+
+    #[test]
+    fn every_preset_entry_has_valid_crons() {
+        let at = Loc { file: FileId(0), span: 0..0 };
+        for preset in PRESETS {
+            let entries = preset_entries(preset, &at);
+            assert!(!entries.is_empty(), "{preset}");
+            for e in entries {
+                assert!(ScheduleCron::parse(&e.cron).is_ok(), "{preset}: {}", e.cron);
+                assert!(e.end.as_deref().is_none_or(|end| ScheduleCron::parse(end).is_ok()), "{preset}: {:?}", e.end);
+            }
+        }
+    }
 }

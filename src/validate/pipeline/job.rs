@@ -140,7 +140,10 @@ pub(super) fn job(
                 .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
         );
     }
-    let state = opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d).map_or_else(|| "running".into(), |s| s.value);
+    let state = match opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d) {
+        Some(s) if s.value == "suspended" => JobState::Suspended,
+        _ => JobState::Running,
+    };
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
         && !is_uri(&i.value)
