@@ -8,7 +8,7 @@
 //! pushed as a diagnostic.
 
 use super::resources::PROFILES;
-use super::{Ctx, required, unknown_word};
+use super::{Ctx, not_a_duration, required, unknown_word};
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
 use crate::spec::{Table, Value};
@@ -19,10 +19,15 @@ use crate::validate::project::{STRATEGIES, check_timezone, strategy};
 use crate::validate::read::*;
 use crate::validate::schedule::{Draft, Located};
 
+/// The keys of `[autoscaling]`, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const AUTOSCALING_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::AUTOSCALING);
+/// The keys of an `[[autoscaling.schedule]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const ENTRY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENTRY);
+/// The keys of `[autoscaling.operator]`, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const OPERATOR_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OPERATOR);
+/// The words of `autoscaling.mode` (`hpa` is an alias of `hpa_reactive`).
 pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
+/// The schedule presets of SPEC §6.2.
 pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
 
 /// The entries of a schedule preset (SPEC §6.2): name, cron, min, max, KEDA window end; `at`
@@ -385,9 +390,7 @@ pub(super) fn autoscaling(
             if let Some(v) = opt_str(o, key, "[autoscaling.operator]", d) {
                 match flinkconf::parse_duration(&v.value) {
                     Ok(_) => operator_config.push((flink_key.into(), v.value)),
-                    Err(e) => {
-                        d.push(Diagnostic::error(format!("`{key}`: {e}")).code(Code::InvalidDuration).at(&v.loc).label("not a duration"))
-                    }
+                    Err(e) => d.push(not_a_duration(key, &e, &v.loc)),
                 }
             }
         }

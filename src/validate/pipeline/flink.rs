@@ -8,7 +8,7 @@
 
 use indexmap::IndexMap;
 
-use super::{Ctx, is_uri};
+use super::{Ctx, is_uri, not_a_duration};
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
 use crate::spec::{Node, Table, Value};
@@ -19,6 +19,7 @@ use crate::validate::read::*;
 use crate::validate::secrets::is_secret_looking;
 use crate::versions::{FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
+/// The keys of `[flink]`, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const FLINK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::FLINK);
 
 /// `[flink]` checked, before it is assembled into [`Flink`] (the version is read first, on its
@@ -143,14 +144,12 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             }
             Ok(_) => s.value,
             Err(e) => {
-                d.push(
-                    Diagnostic::error(format!("`checkpoint_interval`: {e}")).code(Code::InvalidDuration).at(&s.loc).label("not a duration"),
-                );
+                d.push(not_a_duration("checkpoint_interval", &e, &s.loc));
                 s.value
             }
         }),
     };
-    let subst = |s: &str| s.replace("{env}", &cx.env.name).replace("{name}", &name).replace("{namespace}", &namespace);
+    let subst = |s: &str| s.replace("{env}", &cx.env.name).replace("{name}", name).replace("{namespace}", namespace);
     let uri = |key: &str, d: &mut Diagnostics| -> Option<String> {
         let v = opt_nonempty_str(flink_t, key, "[flink]", d)?;
         let s = subst(&v.value);

@@ -6,7 +6,7 @@
 //! savepoint settings and nonces, requirements, connectors, excludes), and the upgrade mode's
 //! requirements on `[flink]` checked; every problem pushed as a diagnostic.
 
-use super::{Ctx, FileState, is_uri, required, unknown_word};
+use super::{Ctx, FileState, is_uri, not_a_duration, required, unknown_word};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::spec::Table;
@@ -15,6 +15,7 @@ use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::read::*;
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkVersion};
 
+/// The keys of `[job]`, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const JOB_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::JOB);
 /// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
 /// (SPEC §13.6).
@@ -181,7 +182,7 @@ pub(super) fn job(
     let periodic = opt_nonempty_str(t, "periodic_savepoint", "[job]", d);
     if let Some(p) = &periodic {
         if let Err(e) = flinkconf::parse_duration(&p.value) {
-            d.push(Diagnostic::error(format!("`periodic_savepoint`: {e}")).code(Code::InvalidDuration).at(&p.loc).label("not a duration"));
+            d.push(not_a_duration("periodic_savepoint", &e, &p.loc));
         } else if bounded && p.value.trim() != "0" {
             d.push(
                 Diagnostic::error("a bounded job cannot take periodic savepoints")

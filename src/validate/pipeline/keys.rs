@@ -14,6 +14,7 @@ use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::labels;
 use crate::validate::read::*;
 
+/// The keys of the pipeline file, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const PIPELINE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PIPELINE);
 
 /// The pipeline's identity and metadata.

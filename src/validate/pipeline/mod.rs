@@ -7,8 +7,8 @@
 //!
 //! This module orders the sections (the Flink version and the scaling mode first: every other
 //! section depends on them) and assembles the model; each section is checked by its own
-//! submodule: [`keys`] (name, namespace, description, labels), [`flink`], [`job`],
-//! [`resources`], [`autoscaling`] and [`tasks`].
+//! submodule: `keys` (name, namespace, description, labels), `flink`, `job`,
+//! `resources`, `autoscaling` and `tasks`.
 
 use std::path::Path;
 
@@ -17,15 +17,13 @@ use crate::model::*;
 use crate::spec::Table;
 use crate::validate::read::*;
 
-pub mod autoscaling;
-pub mod flink;
-pub mod job;
-pub mod keys;
-pub mod resources;
-pub mod tasks;
+mod autoscaling;
+mod flink;
+mod job;
+mod keys;
+mod resources;
+mod tasks;
 
-// The keys each section accepts come from the key registry, like the JSON Schemas and
-// docs/reference.md, so a key cannot exist in one and not the others.
 pub use autoscaling::{AUTOSCALING_KEYS, ENTRY_KEYS, MODES, OPERATOR_KEYS, PRESETS, preset_entries};
 pub use flink::FLINK_KEYS;
 pub use job::{JOB_KEYS, PERIODIC_SAVEPOINT_DEFAULT};
@@ -120,6 +118,12 @@ fn unknown_word(what: &str, v: &Sp<String>, known: &[&str], label: String) -> Di
         Some(s) => diag.help(format!("did you mean {s:?}?")),
         None => diag,
     }
+}
+
+/// The error for `key`'s value, which [`flinkconf::parse_duration`](crate::validate::flinkconf::parse_duration)
+/// refused with `why`.
+fn not_a_duration(key: &str, why: &str, at: &Loc) -> Diagnostic {
+    Diagnostic::error(format!("`{key}`: {why}")).code(Code::InvalidDuration).at(at).label("not a duration")
 }
 
 /// Validates one pipeline. Returns `None` when an error makes the pipeline unusable.

@@ -11,7 +11,9 @@ use crate::spec::{Table, Value};
 use crate::validate::memory::{self, MemorySize, Role};
 use crate::validate::read::*;
 
+/// The keys of `[resources]`, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const RESOURCES_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::RESOURCES);
+/// The keys of `[resources.taskmanager]` and `[resources.jobmanager]`, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const CONTAINER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::CONTAINER);
 
 /// A resource profile of SPEC §5.
@@ -23,6 +25,7 @@ pub struct Profile {
     pub max_replicas: u32,
 }
 
+/// The resource profiles of SPEC §5; `small` is the default.
 pub const PROFILES: &[Profile] = &[
     Profile { name: "micro", tm_cpu: 0.2, tm_memory: "1024m", min_replicas: 1, max_replicas: 2 },
     Profile { name: "small", tm_cpu: 0.5, tm_memory: "1024m", min_replicas: 1, max_replicas: 3 },
@@ -87,7 +90,7 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
 /// place of last resort.
 pub(super) fn check_memory(res: &Resources, res_t: &Table, config: &indexmap::IndexMap<String, String>, t: &Table, d: &mut Diagnostics) {
     for (role, c, key) in [(Role::TaskManager, &res.taskmanager, "taskmanager"), (Role::JobManager, &res.jobmanager, "jobmanager")] {
-        if let Err(e) = memory::check(role, c.memory, &config) {
+        if let Err(e) = memory::check(role, c.memory, config) {
             let loc = res_t
                 .get(key)
                 .and_then(|e| if let Value::Table(t) = &e.node.value { t.get("memory").map(|m| m.node.loc.clone()) } else { None })
@@ -99,7 +102,7 @@ pub(super) fn check_memory(res: &Resources, res_t: &Table, config: &indexmap::In
             }
             diag = diag.help(format!(
                 "use at least {} for the {key}, or a larger resources.profile",
-                memory::minimum_process_size(role, &config).map(|m| m.to_flink_string()).unwrap_or_else(|_| "more memory".into())
+                memory::minimum_process_size(role, config).map(|m| m.to_flink_string()).unwrap_or_else(|_| "more memory".into())
             ));
             d.push(diag);
         }

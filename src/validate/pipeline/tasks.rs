@@ -14,6 +14,7 @@ use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::read::*;
 use crate::validate::secrets::{is_secret_looking, secret_env_name};
 
+/// The keys of a `[[tasks]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::TASK);
 
 /// Compiles `[[tasks]]`: params to JSON with secrets turned into `{"secret_env": …}`, and the
