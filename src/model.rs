@@ -344,6 +344,23 @@ impl UpgradeMode {
     }
 }
 
+/// `job.state` (the FlinkDeployment's `spec.job.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    Suspended,
+}
+
+impl JobState {
+    /// The word of the spec and of the operator's CRD.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Suspended => "suspended",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Job {
     pub kind: JobKind,
@@ -352,8 +369,8 @@ pub struct Job {
     pub bundle: String,
     pub parallelism: u32,
     pub upgrade_mode: UpgradeMode,
-    /// `running` or `suspended`.
-    pub state: String,
+    /// `job.state`: whether the operator runs the job.
+    pub state: JobState,
     pub initial_savepoint: Option<String>,
     pub allow_non_restored_state: bool,
     pub savepoint_nonce: i64,
@@ -447,20 +464,51 @@ pub struct Autoscaling {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleEntry {
     pub name: String,
-    /// The cron as written, in the pipeline's zone.
-    pub cron: String,
+    /// When the entry fires, in the pipeline's zone.
+    pub cron: ScheduleCron,
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub replicas: u32,
-    /// KEDA only: when the entry's window closes.
-    pub end: Option<String>,
-    /// The parsed cron (set by validate once the cron is known to be valid).
-    pub parsed: Option<crate::schedule::Cron>,
+    /// When a KEDA cron trigger's window closes: set exactly for the entries of a `keda`
+    /// pipeline that raise its floor (the others have no trigger, so their `end` is unused).
+    pub end: Option<ScheduleCron>,
     /// The CronJob schedules for this entry: the exact UTC set (`utc`), the cron itself
     /// (`native`), or a UTC superset that the guard filters (`guarded`). Empty under KEDA.
     pub schedules: Vec<String>,
     /// `guarded` only: the zone's UTC-offset changes over the horizon, embedded in the guard.
     pub guard_offsets: Vec<crate::schedule::OffsetChange>,
+}
+
+/// A valid cron of a schedule entry, with the text the user wrote: output and messages quote
+/// that text (the parsed [`Cron`](crate::schedule::Cron) prints in canonical form, which may
+/// differ, e.g. for `@daily`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleCron {
+    text: String,
+    cron: crate::schedule::Cron,
+}
+
+impl ScheduleCron {
+    /// Parses `text` with Kubernetes' cron rules.
+    pub fn parse(text: &str) -> Result<Self, crate::schedule::CronError> {
+        Ok(ScheduleCron { cron: crate::schedule::Cron::parse(text)?, text: text.to_string() })
+    }
+
+    /// The parsed expression.
+    pub fn cron(&self) -> &crate::schedule::Cron {
+        &self.cron
+    }
+
+    /// The cron as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for ScheduleCron {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// One `[[tasks]]` entry, compiled.
@@ -470,4 +518,18 @@ pub struct Task {
     pub enabled: bool,
     /// Parameters with secrets replaced by `{"secret_env": …}`.
     pub params: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_cron_shows_the_text_as_written() {
+        let c = ScheduleCron::parse("@daily").unwrap();
+        assert_eq!(c.to_string(), "@daily");
+        assert_eq!(c.as_str(), "@daily");
+        assert_eq!(*c.cron(), crate::schedule::Cron::parse("0 0 * * *").unwrap());
+        assert!(ScheduleCron::parse("0 9 * * 7").is_err());
+    }
 }

@@ -259,7 +259,7 @@ fn warnings_do_not_change_the_exit_code_unless_denied() {
     write(dir.path(), "pipelines/orders.toml", &pipeline_with("2.2.1", "1.19.3"));
     let o = flinkops(dir.path(), &["generate"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning: Flink 1.19 is no longer maintained upstream"));
+    assert!(stderr(&o).contains("warning[W200]: Flink 1.19 is no longer maintained upstream"));
     write(dir.path(), "pipelines/orders.toml", &pipeline_with("slots = 2", "slots = 3"));
     write(dir.path(), "pipelines/orders.toml", &pipeline_with("2.2.1", "1.19.3").replace("slots = 2", "slots = 3"));
     let before = snapshot_tree(&dir.path().join("out"));
@@ -403,7 +403,7 @@ fn a_native_schedule_before_1990_warns_that_it_gets_no_reconcile_job() {
     );
     let o = flinkops(dir.path(), &["generate"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning: pipeline `orders` gets no scaling reconcile job (SPEC §16)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning[W303]: pipeline `orders` gets no scaling reconcile job (SPEC §16)"), "{}", stderr(&o));
     assert!(stderr(&o).contains("pipelines/orders.toml:"), "{}", stderr(&o));
     let files: Vec<String> =
         walkdir::WalkDir::new(dir.path().join("out")).into_iter().map(|e| e.unwrap().path().display().to_string()).collect();

@@ -19,7 +19,7 @@ use std::process::Command;
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 use cron_oracle::{OracleCron, last_firing};
-use flinkops::model::ScheduleEntry;
+use flinkops::model::{ScheduleCron, ScheduleEntry};
 use flinkops::render::scaler::{ScaleTarget, reconcile_script};
 use flinkops::schedule::{Cron, in_force, offset_table, transitions};
 
@@ -62,13 +62,12 @@ fn entries(set: Set, target: ScaleTarget) -> Vec<ScheduleEntry> {
     set.iter()
         .map(|(name, cron, min, max)| ScheduleEntry {
             name: name.to_string(),
-            cron: cron.to_string(),
+            cron: ScheduleCron::parse(cron).unwrap(),
             min_replicas: *min,
             max_replicas: *max,
             // `scheduled` sets one count: the entry's max here, distinct per entry too.
             replicas: if target == ScaleTarget::Hpa { *min } else { *max },
             end: None,
-            parsed: Some(Cron::parse(cron).unwrap()),
             schedules: vec![],
             guard_offsets: vec![],
         })

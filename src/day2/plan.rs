@@ -14,7 +14,7 @@ use toml_edit::Value;
 use super::edit::{Owner, edit, raw};
 use super::{Day2Error, Operation, Request, Target};
 use crate::compile::Compiled;
-use crate::model::{Pipeline, UpgradeMode};
+use crate::model::{JobState, Pipeline, UpgradeMode};
 use crate::sync::{Change, Status};
 
 /// A `[job]` key and the value written to it (TOML syntax).
@@ -101,7 +101,7 @@ pub fn plan(root: &Path, req: &Request, target: &Target, before: &Compiled) -> R
             if !missing.is_empty() {
                 return Err(Day2Error::NoSavepointDir { pipeline: target.pipeline.clone(), envs: missing });
             }
-            for p in in_effect.iter().filter(|p| p.job.state == "suspended") {
+            for p in in_effect.iter().filter(|p| p.job.state == JobState::Suspended) {
                 notes.push(format!("env `{}`: job.state is \"suspended\" there, and the operator savepoints running jobs only", p.env));
             }
             let n = bump("savepoint_nonce", |p| p.job.savepoint_nonce)?;
@@ -115,8 +115,9 @@ pub fn plan(root: &Path, req: &Request, target: &Target, before: &Compiled) -> R
             )
         }
         Operation::Suspend | Operation::Resume => {
-            let state = if req.operation == Operation::Suspend { "suspended" } else { "running" };
-            if in_effect.iter().all(|p| p.job.state == state) {
+            let want = if req.operation == Operation::Suspend { JobState::Suspended } else { JobState::Running };
+            let state = want.as_str();
+            if in_effect.iter().all(|p| p.job.state == want) {
                 return Ok(Planned::AlreadyInEffect { pipeline: target.pipeline.clone(), state: state.into(), envs: reached });
             }
             if req.operation == Operation::Suspend {

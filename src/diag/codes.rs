@@ -67,6 +67,86 @@ codes! {
     ExtendsOutsideRepository = "E051",
     /// An `extends` chain that comes back to a file it already extends.
     ExtendsCycle = "E052",
+    // --- E200–E299: pipeline keys, job, image, resources, tasks ---
+    /// A required key is missing (`flink.version`, `job.kind`, a schedule entry's `cron`, …).
+    MissingKey = "E200",
+    /// A name that is not a valid Kubernetes name (a DNS-1123 label, or a Secret's name).
+    InvalidName = "E201",
+    /// A `flink.version` flinkops cannot use: not X.Y.Z, below 1.19, unknown or not released.
+    UnsupportedFlinkVersion = "E202",
+    /// A Flink version whose `flinkVersion` the targeted operator's CRD rejects.
+    FlinkNeedsNewerOperator = "E203",
+    /// A setting with no release for the pipeline's Flink version (a Java version, ForSt, a connector).
+    NotForThisFlink = "E204",
+    /// An image or a PyFlink requirement that names another Flink version than `flink.version`.
+    FlinkVersionMismatch = "E205",
+    /// An image or a Python requirement that is not pinned to an exact version.
+    NotPinned = "E206",
+    /// `flink.mode = "native"` with a scaling mode that needs a standalone cluster.
+    DeploymentModeConflict = "E207",
+    /// High availability in standalone mode on Flink 2.x with operator 1.15 (FLINK-38795).
+    StandaloneHaBroken = "E208",
+    /// A setting a bounded (BATCH) job cannot have: checkpoints, savepoints, stateful upgrades, scaling.
+    BoundedJobConflict = "E209",
+    /// A setting that needs another the spec lacks (HA without `ha_dir`, savepoints without a directory, …).
+    NeedsSetting = "E210",
+    /// A value that is not a Flink duration (`60s`, `10 min`, `1h`).
+    InvalidDuration = "E211",
+    /// A state or savepoint location that is not a URI with a scheme (`s3://…`).
+    NotAUri = "E212",
+    /// A `[flink.config]` key that the Flink Kubernetes Operator sets itself.
+    OperatorOwnedKey = "E213",
+    /// A `[flink.config]` key that flinkops sets from a typed spec field.
+    TypedFieldKey = "E214",
+    /// A `[flink.config]` key set twice, once under a deprecated name.
+    DuplicateConfigKey = "E215",
+    /// A `[flink.config]` key that is a dotted prefix of another (FLINK-37405).
+    OverlappingConfigKeys = "E216",
+    /// A secret-looking key whose value is written in plain text instead of `{ secret, key }`.
+    SecretInPlainText = "E217",
+    /// A `[flink.env]` name that is not a usable environment variable name.
+    InvalidEnvName = "E218",
+    /// Two secret task parameters that map to the same environment variable.
+    SecretEnvCollision = "E219",
+    /// A job file path that leaves the repository or names no file.
+    InvalidRepoPath = "E220",
+    /// A job file that does not exist in the repository.
+    RepoFileMissing = "E221",
+    /// A `[job]` key that does not apply to the job's kind (`requirements` of a jar job).
+    NotForJobKind = "E222",
+    /// An `exclude` pattern that is not a valid glob.
+    InvalidGlob = "E223",
+    /// A container `memory` that is not a Flink memory size.
+    InvalidMemorySize = "E224",
+    /// Two tasks or two schedule entries of one pipeline with the same name.
+    DuplicateName = "E225",
+    /// A task parameter that JSON cannot represent (NaN, infinity).
+    ParamNotJson = "E226",
+    // --- E300–E399: autoscaling and schedules ---
+    /// `preset` and `[[autoscaling.schedule]]` entries together.
+    PresetWithEntries = "E300",
+    /// A scheduled scaling mode without a preset or schedule entries.
+    MissingSchedule = "E301",
+    /// `min_replicas` above `max_replicas` (the pipeline's or an entry's).
+    MinAboveMax = "E302",
+    /// A schedule entry whose counts lie outside the pipeline's bounds.
+    EntryOutsideBounds = "E303",
+    /// A starting `replicas` outside `min_replicas..max_replicas`.
+    ReplicasOutsideBounds = "E304",
+    /// Two schedule entries that fire at the same local minute (SPEC §17).
+    SameMinuteEntries = "E305",
+    /// A cron (or a KEDA `end`) that Kubernetes would not accept.
+    InvalidCron = "E306",
+    /// A CronJob scaling mode without `[scaler] image` in `flinkops.toml`.
+    ScalerImageMissing = "E307",
+    /// `schedule_strategy = "native"` on Kubernetes before 1.27 (no CronJob `spec.timeZone`).
+    NativeStrategyNeedsTimeZone = "E308",
+    /// A schedule flinkops cannot lower for its strategy (no exact UTC form, no firing in the horizon).
+    ScheduleNotLowerable = "E309",
+    /// A schedule entry whose CronJob name is the pipeline's reconcile job's.
+    ReservedEntryName = "E310",
+    /// A KEDA entry that raises the floor but has no `end`.
+    KedaWindowWithoutEnd = "E311",
     // --- E400–E449: Flink memory ---
     /// A memory option in `flinkConfiguration` is not a size Flink can parse.
     MemoryInvalidSize = "E400",
@@ -160,6 +240,22 @@ codes! {
     Io = "E900",
     /// `git` cannot be run, or fails for a reason other than the user's input.
     GitFailed = "E901",
+    // --- W200–W299: pipeline keys, job, image, resources, tasks ---
+    /// A Flink minor that is no longer maintained upstream.
+    FlinkUnmaintained = "W200",
+    /// A deprecated `[flink.config]` key, rewritten to its current name.
+    DeprecatedConfigKey = "W201",
+    // --- W300–W399: autoscaling and schedules ---
+    /// Native mode: an explicit `replicas` × slots overrides `job.parallelism`.
+    ReplicasOverrideParallelism = "W300",
+    /// Reactive modes: `max_replicas` × slots above `pipeline.max-parallelism`, so slots idle.
+    SlotsAboveMaxParallelism = "W301",
+    /// CronJobs without `spec.timeZone` (Kubernetes before 1.27) that assume a UTC controller manager.
+    CronJobZoneAssumedUtc = "W302",
+    /// A CronJob-scaled pipeline that gets no reconcile job (SPEC §16).
+    NoReconcileJob = "W303",
+    /// A KEDA entry's `max_replicas`, which KEDA cannot apply (its windows are floors).
+    KedaCannotLowerCap = "W304",
     // --- W400–W449: Flink memory ---
     /// The JobManager's JVM heap is below Flink's recommended minimum (128m).
     MemoryHeapBelowRecommended = "W400",

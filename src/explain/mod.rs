@@ -148,7 +148,7 @@ pub fn explain(c: &Compiled, p: &Pipeline, opts: &Options) -> Explanation {
 
 /// The entry's cron, parsed.
 fn parsed(e: &ScheduleEntry) -> Option<Cron> {
-    e.parsed.or_else(|| Cron::parse(&e.cron).ok())
+    Some(*e.cron.cron())
 }
 
 /// Modes whose bounds follow schedule entries.

@@ -165,7 +165,7 @@ pub fn provenance(c: &Compiled, p: &Pipeline, image: &str) -> Vec<Provenance> {
         j.upgrade_mode.as_str().into(),
         w.pipeline("job.upgrade_mode").unwrap_or_else(|| builtin(j.upgrade_mode.as_str())),
     );
-    row("job.state", j.state.clone(), w.pipeline("job.state").unwrap_or_else(|| builtin(&j.state)));
+    row("job.state", j.state.as_str().to_string(), w.pipeline("job.state").unwrap_or_else(|| builtin(j.state.as_str())));
     row("job.bounded", j.bounded.to_string(), w.pipeline("job.bounded").unwrap_or_else(|| builtin(&j.bounded.to_string())));
     row(
         "checkpoint_interval",

@@ -313,7 +313,7 @@ impl Explanation {
                             "    KEDA cron trigger: timezone {}, start \"{}\", end \"{}\", desiredReplicas \"{}\"",
                             a.timezone,
                             e.cron,
-                            e.end.clone().unwrap_or_default(),
+                            e.end.as_ref().map_or("", |c| c.as_str()),
                             e.min_replicas
                         );
                     } else {
@@ -523,7 +523,7 @@ impl Explanation {
         let j = &p.job;
         let nonce = |n: i64| if n == 0 { "0 (not emitted)".to_string() } else { n.to_string() };
         let rows = vec![
-            vec!["job.state".into(), j.state.clone()],
+            vec!["job.state".into(), j.state.as_str().into()],
             vec!["upgrade_mode".into(), j.upgrade_mode.as_str().into()],
             vec!["savepoint_nonce".into(), nonce(j.savepoint_nonce)],
             vec!["redeploy_nonce".into(), nonce(j.redeploy_nonce)],

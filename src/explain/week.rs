@@ -209,7 +209,7 @@ pub fn week(p: &Pipeline, zone: Tz, from: NaiveDate) -> Week {
         if let Some(c) = parsed(e) {
             sources.push((c, i, true));
         }
-        if keda && let Some(c) = e.end.as_deref().and_then(|s| Cron::parse(s).ok()) {
+        if keda && let Some(c) = e.end.as_ref().map(|c| *c.cron()) {
             sources.push((c, i, false));
         }
     }
@@ -287,7 +287,7 @@ pub fn entries(p: &Pipeline, zone: Tz, start: DateTime<Utc>, n: usize) -> Vec<En
             let firings = parsed(e).map(|c| next_firings(&c, zone, start, n)).unwrap_or_default();
             let trigger = a.mode == ScalingMode::Keda && keda_trigger(p, e);
             let end_firings = match (&e.end, trigger) {
-                (Some(end), true) => Cron::parse(end).map(|c| next_firings(&c, zone, start, n)).unwrap_or_default(),
+                (Some(end), true) => next_firings(end.cron(), zone, start, n),
                 _ => vec![],
             };
             let cronjobs = render::scaler::cronjob_names(p, e).into_iter().zip(e.schedules.iter().cloned()).collect();
@@ -310,7 +310,7 @@ pub fn transitions_in(p: &Pipeline, zone: Tz, from: DateTime<Utc>, to: DateTime<
                 for e in &a.schedule {
                     let mut crons: Vec<(Cron, &str)> = parsed(e).map(|c| (c, "")).into_iter().collect();
                     if a.mode == ScalingMode::Keda
-                        && let Some(c) = e.end.as_deref().and_then(|s| Cron::parse(s).ok())
+                        && let Some(c) = e.end.as_ref().map(|c| *c.cron())
                     {
                         crons.push((c, " (end)"));
                     }

@@ -137,7 +137,7 @@ fn job_spec(p: &Pipeline) -> Value {
     }
     m.insert("parallelism".into(), json!(j.parallelism));
     m.insert("upgradeMode".into(), json!(j.upgrade_mode.as_str()));
-    m.insert("state".into(), json!(j.state));
+    m.insert("state".into(), json!(j.state.as_str()));
     if let Some(s) = &j.initial_savepoint {
         m.insert("initialSavepointPath".into(), json!(s));
     }

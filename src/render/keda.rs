@@ -21,8 +21,8 @@ pub fn render(project: &Project, p: &Pipeline) -> Resource {
                 "name": e.name,
                 "metadata": {
                     "timezone": a.timezone,
-                    "start": e.cron,
-                    "end": e.end.clone().unwrap_or_default(),
+                    "start": e.cron.as_str(),
+                    "end": e.end.as_ref().map_or("", |c| c.as_str()),
                     "desiredReplicas": e.min_replicas.to_string(),
                 },
             })

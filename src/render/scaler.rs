@@ -238,7 +238,7 @@ pub fn reconcile_script(
     s.push_str("# latest LO HI: w = the latest local minute in [LO, HI] at which an entry fires and e = that entry, else w = -1.\n");
     s.push_str("latest() {\n  w=-1\n");
     for (i, e) in entries.iter().enumerate() {
-        let cron = e.parsed.expect("validated entries are parsed");
+        let cron = e.cron.cron();
         let days = cron.weekly_days().expect("the reconcile job is rendered for weekly entries only");
         s.push_str(&format!(
             "  scan \"$1\" \"$2\" \"{}\" \"{}\" \"{}\"; if [ \"$f\" -gt \"$w\" ]; then w=$f; e={}; fi # {}: {}\n",
@@ -283,7 +283,7 @@ pub fn script(p: &Pipeline, e: &ScheduleEntry) -> String {
     let (kind, _, _, patch) = target(p, e);
     let mut s = String::from("set -eu\n");
     if p.autoscaling.strategy == ScheduleStrategy::Guarded {
-        let cron = e.parsed.as_ref().expect("validated entries are parsed");
+        let cron = e.cron.cron();
         s.push_str(&guard_script(cron, &p.autoscaling.timezone, &e.guard_offsets));
     }
     s.push_str(&format!("kubectl patch {kind} {} -n {} --type merge -p '{patch}'\n", p.name, p.namespace));

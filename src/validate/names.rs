@@ -1,6 +1,9 @@
 //! Validate phase: Kubernetes naming rules (DNS-1123 labels and subdomains, label keys/values).
 //!
-//! In: user-written names. Out: yes/no; callers turn a "no" into a diagnostic.
+//! In: user-written names. Out: yes/no, and the one error for a name that must be a DNS-1123
+//! label and is not (callers locate it and say where the name is used).
+
+use crate::diag::{Code, Diagnostic};
 
 /// RFC 1123 label: 1–63 lower-case alphanumerics or `-`, starting and ending alphanumeric.
 pub fn is_dns1123_label(s: &str) -> bool {
@@ -9,6 +12,12 @@ pub fn is_dns1123_label(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
+}
+
+/// The error for `value`, the `what` of a spec ("namespace", "task name"), that is not a
+/// DNS-1123 label.
+pub fn not_a_label(what: &str, value: &str) -> Diagnostic {
+    Diagnostic::error(format!("{what} {value:?} is not a DNS-1123 label")).code(Code::InvalidName)
 }
 
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.

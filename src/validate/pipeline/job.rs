@@ -1,0 +1,344 @@
+//! Validate phase: the `[job]` section of one pipeline.
+//!
+//! In: the `[job]` table, the Flink version, what `[flink]` decided about state storage, whether
+//! an explicit image holds the job's files, and the repository (for the files the job names).
+//! Out: the checked [`Job`] (kind and its files, bundle, parallelism, upgrade mode, state,
+//! savepoint settings and nonces, requirements, connectors, excludes), and the upgrade mode's
+//! requirements on `[flink]` checked; every problem pushed as a diagnostic.
+
+use super::{Ctx, FileState, is_uri, not_a_duration, required, unknown_word};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::spec::Table;
+use crate::validate::flinkconf;
+use crate::validate::names::{is_dns1123_label, not_a_label};
+use crate::validate::read::*;
+use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkVersion};
+
+/// The keys of `[job]`, from the key registry (like the JSON Schemas and docs/reference.md).
+pub const JOB_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::JOB);
+/// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
+/// (SPEC §13.6).
+pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
+
+/// A repository path that must exist as a file: normalized, inside the repository (also after
+/// following symlinks).
+/// With `in_image` (an explicit `flink.image`), the file lives in that image, not in the
+/// repository, so only the path's form is checked.
+fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagnostics) -> Option<String> {
+    let rel = match crate::spec::normalize_repo_path(&v.value) {
+        Ok(r) => r,
+        Err(why) => {
+            d.push(
+                Diagnostic::error(format!("`{key}` path {:?} {why}", v.value))
+                    .code(Code::InvalidRepoPath)
+                    .at(&v.loc)
+                    .label("must stay inside the repository")
+                    .help("paths are relative to the repository root, e.g. \"jobs/my_job/main.py\""),
+            );
+            return None;
+        }
+    };
+    if in_image {
+        return Some(rel);
+    }
+    let (code, what, label, help) = match cx.files.state(cx.root, &rel) {
+        FileState::Inside => return Some(rel),
+        FileState::Missing => {
+            (Code::RepoFileMissing, "not found", "no such file in the repository", "paths are relative to the repository root")
+        }
+        FileState::Escapes => (
+            Code::InvalidRepoPath,
+            "is a link that leaves the repository",
+            "outside the repository",
+            "copy the file into the repository; the image is built from the repository alone",
+        ),
+    };
+    d.push(Diagnostic::error(format!("`{key}` file `{rel}` {what}")).code(code).at(&v.loc).label(label).help(help));
+    None
+}
+
+fn nonce(t: &Table, key: &str, d: &mut Diagnostics) -> i64 {
+    opt_int_in(t, key, "[job]", 0, i64::MAX, d).map_or(0, |v| v.value)
+}
+
+/// What the job section needs to know about the pipeline's state storage.
+pub(super) struct StateContext<'a> {
+    pub savepoint_dir: &'a Option<String>,
+    /// Standalone without HA: a JobManager restart loses the job's state (SPEC §13.6).
+    pub standalone_without_ha: bool,
+}
+
+pub(super) fn job(
+    t: &Table,
+    name: &str,
+    version: Option<FlinkVersion>,
+    state_cx: &StateContext<'_>,
+    in_image: bool,
+    cx: &Ctx<'_>,
+    d: &mut Diagnostics,
+) -> Option<Job> {
+    let minor = version.map(|v| v.minor);
+    let kind_v = opt_choice(t, "kind", "[job]", crate::schema::keys::JOB_KINDS, d);
+    if t.get("kind").is_none() {
+        required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
+    }
+    let kind = match kind_v.as_ref().map(|k| k.value.as_str()) {
+        Some("python") => {
+            let s = opt_str(t, "script", "[job]", d);
+            let s = required(s, "job.script", &t.loc, "python jobs need `script = \"jobs/<job>/main.py\"`", d)?;
+            let rel = repo_file(&s, "script", cx, in_image, d)?;
+            Some(JobKind::Python { script: rel })
+        }
+        Some("jar") => {
+            let j = required(opt_str(t, "jar", "[job]", d), "job.jar", &t.loc, "jar jobs need `jar = \"jobs/<job>/app.jar\"`", d);
+            let c = required(
+                opt_nonempty_str(t, "entry_class", "[job]", d),
+                "job.entry_class",
+                &t.loc,
+                "jar jobs need `entry_class = \"com.example.Main\"`",
+                d,
+            );
+            let jar = repo_file(&j?, "jar", cx, in_image, d)?;
+            Some(JobKind::Jar { jar, entry_class: c?.value })
+        }
+        Some("sql") => {
+            let q = required(opt_str(t, "sql", "[job]", d), "job.sql", &t.loc, "sql jobs need `sql = \"jobs/<job>/query.sql\"`", d)?;
+            let rel = repo_file(&q, "sql", cx, in_image, d)?;
+            Some(JobKind::Sql { sql: rel })
+        }
+        _ => None,
+    };
+    let bundle = match opt_str(t, "bundle", "[job]", d) {
+        Some(b) if is_dns1123_label(&b.value) => b.value,
+        Some(b) => {
+            d.push(
+                not_a_label("bundle name", &b.value)
+                    .at(&b.loc)
+                    .label("used as the image name")
+                    .help("use lower-case letters, digits and `-`"),
+            );
+            b.value
+        }
+        None => name.to_string(),
+    };
+    let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
+    let savepoint_dir = state_cx.savepoint_dir;
+    let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
+    let um = opt_choice(t, "upgrade_mode", "[job]", crate::schema::keys::UPGRADE_MODES, d);
+    let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
+        Some("savepoint") => UpgradeMode::Savepoint,
+        Some("last-state") => UpgradeMode::LastState,
+        _ => UpgradeMode::Stateless,
+    };
+    if bounded && let Some(um) = um.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
+        d.push(
+            Diagnostic::error(format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
+                .code(Code::BoundedJobConflict)
+                .at(&um.loc)
+                .label("a finished BATCH job has no state to carry over")
+                .note("the operator runs a bounded job again from the start whenever its spec changes")
+                .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
+        );
+    }
+    let state = match opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d) {
+        Some(s) if s.value == "suspended" => JobState::Suspended,
+        _ => JobState::Running,
+    };
+    let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
+    if let Some(i) = &initial
+        && !is_uri(&i.value)
+    {
+        d.push(
+            Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
+                .code(Code::NotAUri)
+                .at(&i.loc)
+                .label("expected e.g. s3://bucket/savepoints/savepoint-1234")
+                .help("give the full savepoint path with its scheme"),
+        );
+    }
+    let allow_non_restored_state = opt_bool(t, "allow_non_restored_state", "[job]", d).is_some_and(|b| b.value);
+    let savepoint_nonce = nonce(t, "savepoint_nonce", d);
+    let redeploy_nonce = nonce(t, "redeploy_nonce", d);
+    let restart_nonce = nonce(t, "restart_nonce", d);
+    if savepoint_nonce > 0 && savepoint_dir.is_none() {
+        d.push(
+            Diagnostic::error("`savepoint_nonce` needs `flink.savepoint_dir`")
+                .code(Code::NeedsSetting)
+                .at(&t.get("savepoint_nonce").unwrap().node.loc)
+                .label("a savepoint needs somewhere to go")
+                .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
+        );
+    }
+    if redeploy_nonce > 0 && initial.is_none() {
+        d.push(
+            Diagnostic::error("`redeploy_nonce` needs `initial_savepoint`")
+                .code(Code::NeedsSetting)
+                .at(&t.get("redeploy_nonce").unwrap().node.loc)
+                .label("redeploy from which savepoint?")
+                .help("set `initial_savepoint` to the savepoint path (see `flinkops restore`)"),
+        );
+    }
+    let periodic = opt_nonempty_str(t, "periodic_savepoint", "[job]", d);
+    if let Some(p) = &periodic {
+        if let Err(e) = flinkconf::parse_duration(&p.value) {
+            d.push(not_a_duration("periodic_savepoint", &e, &p.loc));
+        } else if bounded && p.value.trim() != "0" {
+            d.push(
+                Diagnostic::error("a bounded job cannot take periodic savepoints")
+                    .code(Code::BoundedJobConflict)
+                    .at(&p.loc)
+                    .label("BATCH jobs do not savepoint")
+                    .help("remove `periodic_savepoint`, or drop `bounded`"),
+            );
+        } else if p.value.trim() == "0" {
+            // "0" turns the periodic savepoint off, also the default of SPEC §13.6.
+        } else if savepoint_dir.is_none() {
+            d.push(
+                Diagnostic::error("`periodic_savepoint` needs `flink.savepoint_dir`")
+                    .code(Code::NeedsSetting)
+                    .at(&p.loc)
+                    .label("periodic savepoints need somewhere to go")
+                    .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
+            );
+        }
+    }
+    let args = opt_str_list(t, "args", "[job]", d).unwrap_or_default().into_iter().map(|a| a.value).collect();
+    let mut requirements = vec![];
+    for r in opt_str_list(t, "requirements", "[job]", d).unwrap_or_default() {
+        match r.value.split_once("==") {
+            Some((pkg, ver))
+                if !pkg.trim().is_empty()
+                    && !ver.trim().is_empty()
+                    && !ver.contains(['*', ',', ';', ' '])
+                    && !pkg.contains(['<', '>', '=', '~', '!']) =>
+            {
+                let pkg_norm = pkg.trim().to_ascii_lowercase().replace('_', "-");
+                if pkg_norm == "apache-flink" {
+                    if let Some(v) = version
+                        && ver.trim() != v.to_string()
+                    {
+                        d.push(
+                            Diagnostic::error(format!("requirement {:?} disagrees with flink.version {v}", r.value))
+                                .code(Code::FlinkVersionMismatch)
+                                .at(&r.loc)
+                                .label("PyFlink must match the Flink runtime")
+                                .help("remove it: flinkops installs apache-flink with flink.version itself"),
+                        );
+                    }
+                    continue;
+                }
+                requirements.push(r.value.trim().to_string());
+            }
+            _ => d.push(
+                Diagnostic::error(format!("requirement {:?} is not pinned", r.value))
+                    .code(Code::NotPinned)
+                    .at(&r.loc)
+                    .label("expected `name==version`")
+                    .help("pin every requirement with `==` so the image is reproducible, e.g. \"redis==5.2.1\""),
+            ),
+        }
+    }
+    if !requirements.is_empty() && matches!(kind, Some(JobKind::Jar { .. })) {
+        d.push(
+            Diagnostic::error("`requirements` only apply to python and sql jobs")
+                .code(Code::NotForJobKind)
+                .at(&t.get("requirements").unwrap().node.loc)
+                .label("jar jobs bundle their dependencies in the jar"),
+        );
+    }
+    let mut connectors = vec![];
+    for c in opt_str_list(t, "connectors", "[job]", d).unwrap_or_default() {
+        if !CONNECTOR_NAMES.contains(&c.value.as_str()) {
+            d.push(unknown_word("connector", &c, CONNECTOR_NAMES, format!("known connectors: {}", CONNECTOR_NAMES.join(", "))));
+            continue;
+        }
+        let Some(m) = minor else { continue };
+        match m.connector(&c.value) {
+            Some(b) => {
+                if !connectors.contains(b) {
+                    connectors.push(*b);
+                }
+            }
+            None => d.push(
+                Diagnostic::error(format!("the {} connector has no release for Flink {}", c.value, m.label()))
+                    .code(Code::NotForThisFlink)
+                    .at(&c.loc)
+                    .label("no connector build for this Flink minor")
+                    .help(format!(
+                        "use a Flink version that has one ({})",
+                        FLINK_MINORS.iter().filter(|x| x.connector(&c.value).is_some()).map(|x| x.label()).collect::<Vec<_>>().join(", ")
+                    )),
+            ),
+        }
+    }
+    connectors.sort_by_key(|c| c.name);
+    let exclude = opt_str_list(t, "exclude", "[job]", d).unwrap_or_default();
+    for g in &exclude {
+        if let Err(e) = globset::Glob::new(&g.value) {
+            d.push(
+                Diagnostic::error(format!("`exclude` glob {:?} is invalid: {e}", g.value))
+                    .code(Code::InvalidGlob)
+                    .at(&g.loc)
+                    .label("bad glob"),
+            );
+        }
+    }
+    Some(Job {
+        kind: kind?,
+        bounded,
+        bundle,
+        parallelism,
+        upgrade_mode,
+        state,
+        initial_savepoint: initial.map(|i| i.value),
+        allow_non_restored_state,
+        savepoint_nonce,
+        redeploy_nonce,
+        restart_nonce,
+        periodic_savepoint: match periodic {
+            Some(p) if p.value.trim() == "0" => None,
+            Some(p) => Some(p.value),
+            // A standalone deployment without HA loses its state when the JobManager pod restarts:
+            // keep a recent savepoint to `restore` from (SPEC §13.6).
+            None if state_cx.standalone_without_ha && savepoint_dir.is_some() && !bounded => Some(PERIODIC_SAVEPOINT_DEFAULT.to_string()),
+            None => None,
+        },
+        args,
+        requirements,
+        connectors,
+        exclude: exclude.into_iter().map(|g| g.value).collect(),
+    })
+}
+
+/// A stateful upgrade mode needs durable state: `savepoint` both directories, `last-state` also
+/// high availability, whose metadata points at the latest checkpoint.
+pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink::Section, d: &mut Diagnostics) {
+    let (checkpoint_dir, savepoint_dir, high_availability) = (&flink.checkpoint_dir, &flink.savepoint_dir, flink.high_availability);
+    let um_loc = job_t.get("upgrade_mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| job_t.loc.clone());
+    if matches!(j.upgrade_mode, UpgradeMode::Savepoint | UpgradeMode::LastState) {
+        for (v, key) in [(&checkpoint_dir, "checkpoint_dir"), (&savepoint_dir, "savepoint_dir")] {
+            if v.is_none() {
+                d.push(
+                    Diagnostic::error(format!("`upgrade_mode = \"{}\"` needs `flink.{key}`", j.upgrade_mode.as_str()))
+                        .code(Code::NeedsSetting)
+                        .at(&um_loc)
+                        .label("stateful upgrades need durable state")
+                        .help(format!(
+                            "add e.g. `{key} = \"s3://flink/{{env}}/{{name}}/{}\"` to [flink]",
+                            key.trim_end_matches("_dir").to_string() + "s"
+                        )),
+                );
+            }
+        }
+    }
+    if j.upgrade_mode == UpgradeMode::LastState && !high_availability {
+        d.push(
+            Diagnostic::error("`upgrade_mode = \"last-state\"` needs `flink.high_availability = true`")
+                .code(Code::NeedsSetting)
+                .at(&um_loc)
+                .label("last-state reads the latest checkpoint from HA metadata")
+                .help("set high_availability = true with an ha_dir, or use upgrade_mode = \"savepoint\""),
+        );
+    }
+}
