@@ -8,6 +8,7 @@
 //! memory, and the compiler only needs a batch of them at a time. Nothing here knows what a key
 //! means; that is the validate phase.
 
+pub mod raw;
 pub mod value;
 
 use std::collections::BTreeMap;
