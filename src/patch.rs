@@ -16,9 +16,9 @@ use crate::spec::{Node, Table, Value};
 use crate::validate::read::{check_keys, opt_str, opt_table};
 
 // From the key registry, like the overlay's JSON Schema and docs/reference.md.
-const PATCH_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PATCH);
-const MERGE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::MERGE_PATCH);
-const TARGET_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PATCH_TARGET);
+const PATCH_KEYS: &[&str] = crate::spec::raw::Patch::FIELDS;
+const MERGE_KEYS: &[&str] = crate::spec::raw::MergePatch::FIELDS;
+const TARGET_KEYS: &[&str] = crate::spec::raw::PatchTarget::FIELDS;
 
 /// Which resources a patch applies to; every given field must match.
 #[derive(Debug, Default)]

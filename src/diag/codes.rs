@@ -45,6 +45,32 @@ codes! {
     OutOfRange = "E012",
     /// A word that is not one of the key's closed set (modes, presets, profiles, …).
     NotOneOf = "E013",
+    // --- E100–E199: `flinkops.toml` and overlays' `[env]` ---
+    /// A name that must be a DNS-1123 label is not (project name, namespace, service account).
+    InvalidName = "E100",
+    /// `[project]` lacks a key it needs (`name`; `repo_url` unless delivery is `none`).
+    MissingProjectKey = "E101",
+    /// An operator, Kubernetes or Flux version flinkops does not support or cannot read.
+    UnsupportedVersion = "E102",
+    /// A time-zone name that is not in the IANA database.
+    UnknownTimeZone = "E103",
+    /// `[schedule] valid_from` is not a date between 1970-01-01 and 2099-12-31.
+    InvalidDate = "E104",
+    /// The scaler image is not pinned by a version tag or a digest.
+    UnpinnedScalerImage = "E105",
+    /// `[delivery] flux_interval` is not a duration Flux understands.
+    InvalidFluxInterval = "E106",
+    /// A `[cluster]` budget without `cpu` or `memory`.
+    ClusterIncomplete = "E107",
+    /// A `[cluster]` memory that is not a memory size.
+    InvalidCapacity = "E108",
+    /// A label key or value Kubernetes refuses, or one flinkops sets itself.
+    InvalidLabel = "E109",
+    /// An overlay names a task its pipeline does not have.
+    UnknownOverlayTask = "E110",
+    // --- W100–W199: `flinkops.toml` and overlays ---
+    /// `[delivery] flux_shards` is set but the delivery tool is not Flux.
+    FluxShardsIgnored = "W100",
 }
 
 #[cfg(test)]

@@ -21,22 +21,23 @@ use crate::model::*;
 use crate::spec::{Node, Table, Value};
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
-// The keys each section accepts come from the key registry, like the JSON Schemas and
-// docs/reference.md, so a key cannot exist in one and not the others.
-pub const PIPELINE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PIPELINE);
-pub const FLINK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::FLINK);
-pub const JOB_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::JOB);
+// The keys each section accepts and the closed sets of words come from the raw types
+// (spec::raw), like the JSON Schemas and docs/reference.md, so a key cannot exist in one and
+// not the others.
+pub const PIPELINE_KEYS: &[&str] = crate::spec::raw::Pipeline::FIELDS;
+pub const FLINK_KEYS: &[&str] = crate::spec::raw::Flink::FIELDS;
+pub const JOB_KEYS: &[&str] = crate::spec::raw::Job::FIELDS;
 /// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
 /// (SPEC §13.6).
 pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
-pub const RESOURCES_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::RESOURCES);
-pub const CONTAINER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::CONTAINER);
-pub const AUTOSCALING_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::AUTOSCALING);
-pub const ENTRY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENTRY);
-pub const OPERATOR_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OPERATOR);
-pub const TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::TASK);
-pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
-pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
+pub const RESOURCES_KEYS: &[&str] = crate::spec::raw::Resources::FIELDS;
+pub const CONTAINER_KEYS: &[&str] = crate::spec::raw::Container::FIELDS;
+pub const AUTOSCALING_KEYS: &[&str] = crate::spec::raw::Autoscaling::FIELDS;
+pub const ENTRY_KEYS: &[&str] = crate::spec::raw::ScheduleEntry::FIELDS;
+pub const OPERATOR_KEYS: &[&str] = crate::spec::raw::OperatorAutoscaler::FIELDS;
+pub const TASK_KEYS: &[&str] = crate::spec::raw::Task::FIELDS;
+pub const MODES: &[&str] = crate::spec::raw::AutoscalingMode::WORDS;
+pub const PRESETS: &[&str] = crate::spec::raw::Preset::WORDS;
 
 /// A resource profile of SPEC §5.
 pub struct Profile {
@@ -48,11 +49,11 @@ pub struct Profile {
 }
 
 pub const PROFILES: &[Profile] = &[
-    Profile { name: "micro", tm_cpu: 0.2, tm_memory: "1024m", min_replicas: 1, max_replicas: 2 },
-    Profile { name: "small", tm_cpu: 0.5, tm_memory: "1024m", min_replicas: 1, max_replicas: 3 },
-    Profile { name: "medium", tm_cpu: 1.0, tm_memory: "2048m", min_replicas: 2, max_replicas: 5 },
-    Profile { name: "large", tm_cpu: 2.0, tm_memory: "4096m", min_replicas: 2, max_replicas: 10 },
-    Profile { name: "xlarge", tm_cpu: 4.0, tm_memory: "8192m", min_replicas: 3, max_replicas: 20 },
+    Profile { name: crate::spec::raw::Profile::Micro.word(), tm_cpu: 0.2, tm_memory: "1024m", min_replicas: 1, max_replicas: 2 },
+    Profile { name: crate::spec::raw::Profile::Small.word(), tm_cpu: 0.5, tm_memory: "1024m", min_replicas: 1, max_replicas: 3 },
+    Profile { name: crate::spec::raw::Profile::Medium.word(), tm_cpu: 1.0, tm_memory: "2048m", min_replicas: 2, max_replicas: 5 },
+    Profile { name: crate::spec::raw::Profile::Large.word(), tm_cpu: 2.0, tm_memory: "4096m", min_replicas: 2, max_replicas: 10 },
+    Profile { name: crate::spec::raw::Profile::Xlarge.word(), tm_cpu: 4.0, tm_memory: "8192m", min_replicas: 3, max_replicas: 20 },
 ];
 const JM_CPU: f64 = 0.5;
 const JM_MEMORY: &str = "1024m";
@@ -249,7 +250,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         (_, Some(m)) => m.default_java,
         (_, None) => 17,
     };
-    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::schema::keys::DEPLOY_MODES, d) {
+    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::spec::raw::DeployMode::WORDS, d) {
         Some(m) if m.value == "native" && mode.is_reactive_family() => {
             d.push(
                 Diagnostic::error(format!("`flink.mode = \"native\"` conflicts with autoscaling mode `{}`", mode.as_str()))
@@ -278,7 +279,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         None => cx.project.defaults.service_account.clone(),
     };
     let slots = opt_int_in(flink_t, "slots", "[flink]", 1, 1024, d).map_or(1, |s| s.value as u32);
-    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::schema::keys::STATE_BACKENDS, d) {
+    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::spec::raw::StateBackend::WORDS, d) {
         Some(s) if s.value == "forst" => {
             if minor.is_some_and(|m| !m.is_2x()) {
                 d.push(
@@ -908,7 +909,7 @@ fn job(
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let minor = version.map(|v| v.minor);
-    let kind_v = opt_choice(t, "kind", "[job]", crate::schema::keys::JOB_KINDS, d);
+    let kind_v = opt_choice(t, "kind", "[job]", crate::spec::raw::JobKind::WORDS, d);
     if t.get("kind").is_none() {
         required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
     }
@@ -954,7 +955,7 @@ fn job(
     let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
     let savepoint_dir = state_cx.savepoint_dir;
     let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
-    let um = opt_choice(t, "upgrade_mode", "[job]", crate::schema::keys::UPGRADE_MODES, d);
+    let um = opt_choice(t, "upgrade_mode", "[job]", crate::spec::raw::UpgradeMode::WORDS, d);
     let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
         Some("savepoint") => UpgradeMode::Savepoint,
         Some("last-state") => UpgradeMode::LastState,
@@ -969,7 +970,7 @@ fn job(
                 .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
         );
     }
-    let state = opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d).map_or_else(|| "running".into(), |s| s.value);
+    let state = opt_choice(t, "state", "[job]", crate::spec::raw::JobState::WORDS, d).map_or_else(|| "running".into(), |s| s.value);
     let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
     if let Some(i) = &initial
         && !is_uri(&i.value)

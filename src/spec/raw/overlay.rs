@@ -17,7 +17,7 @@ section! {
         /// Settings of the environment.
         pub env: Option<Env>,
         /// The environment's capacity budget; replaces `flinkops.toml`'s. Default: `flinkops.toml [cluster]`.
-        pub cluster: Option<Cluster>,
+        pub cluster: Option<Sp<Cluster>>,
         /// Per pipeline name, a partial pipeline deep-merged over that pipeline (the last layer of SPEC §3's precedence); it may only name pipelines that exist.
         pub pipelines: Option<RawTable<IndexMap<String, OverlayPipeline>>>,
         /// RFC 6902 JSON Patches for generated objects.

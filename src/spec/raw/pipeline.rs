@@ -263,6 +263,7 @@ section! {
 
 /// A `[flink.config]` value: emitted as a string.
 #[derive(Debug, Clone, schemars::JsonSchema)]
+#[schemars(inline)]
 #[serde(untagged)]
 #[allow(dead_code)] // described to the schema only; the value is read as a tree
 pub enum ConfigValue {
@@ -273,6 +274,7 @@ pub enum ConfigValue {
 
 /// A `[flink.env]` value: a literal, or a `{ secret, key }` reference.
 #[derive(Debug, Clone, schemars::JsonSchema)]
+#[schemars(inline)]
 #[serde(untagged)]
 #[allow(dead_code)] // described to the schema only; the value is read as a tree
 pub enum EnvValue {

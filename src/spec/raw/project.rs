@@ -9,7 +9,7 @@ section! {
     #[schemars(title = "`flinkops.toml`")]
     pub struct ProjectFile {
         /// The project: its name and Git repository. Required.
-        pub project: Option<Project>,
+        pub project: Option<Sp<Project>>,
         /// The operator and Kubernetes versions the output is for.
         pub target: Option<Target>,
         /// Defaults every pipeline inherits.
@@ -21,7 +21,7 @@ section! {
         /// How Argo CD or Flux apply `out/`.
         pub delivery: Option<Delivery>,
         /// A capacity budget per environment. Default: no budget.
-        pub cluster: Option<Cluster>,
+        pub cluster: Option<Sp<Cluster>>,
     }
 }
 section! {
