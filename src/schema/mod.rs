@@ -75,4 +75,3 @@ pub fn project_schema() -> Value {
 pub fn overlay_schema() -> Value {
     schema(File::Overlay)
 }
-

@@ -188,7 +188,10 @@ fn shape(p: &Value, defs: &Value) -> String {
             let items = &p["items"];
             match items.get("$ref").and_then(Value::as_str) {
                 Some(r) => format!("array of tables: {}", link(r, defs)),
-                None if items.get("type") == Some(&Value::from("string")) && items.get("enum").is_none() && items.get("x-form").is_none() => {
+                None if items.get("type") == Some(&Value::from("string"))
+                    && items.get("enum").is_none()
+                    && items.get("x-form").is_none() =>
+                {
                     "array of strings".into()
                 }
                 None => format!("array of ({})", shape(items, defs)),

@@ -47,7 +47,8 @@ pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostic
 /// reported once, at the place it was written.
 fn check_task_keys(node: &Node, pipeline: &str, task: &str, d: &mut Diagnostics) {
     let mut all = Diagnostics::default();
-    let _: Option<OverlayTask> = raw::from_node(node, task, &format!("[pipelines.{pipeline}.tasks]"), &format!("pipelines.{pipeline}.tasks.{task}"), &mut all);
+    let _: Option<OverlayTask> =
+        raw::from_node(node, task, &format!("[pipelines.{pipeline}.tasks]"), &format!("pipelines.{pipeline}.tasks.{task}"), &mut all);
     d.items.extend(all.items.into_iter().filter(|x| x.code == Some(Code::UnknownKey)));
 }
 

@@ -83,7 +83,10 @@ fn cluster(c: &Sp<raw::Cluster>, d: &mut Diagnostics) -> Option<Capacity> {
             Ok(x) => x,
             Err(e) => {
                 d.push(
-                    Diagnostic::error(format!("`memory` in [cluster]: {e}")).code(Code::InvalidCapacity).at(&m.loc).label("not a memory size"),
+                    Diagnostic::error(format!("`memory` in [cluster]: {e}"))
+                        .code(Code::InvalidCapacity)
+                        .at(&m.loc)
+                        .label("not a memory size"),
                 );
                 return None;
             }

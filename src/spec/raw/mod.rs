@@ -219,3 +219,122 @@ impl<T: JsonSchema, const TABLE: bool> JsonSchema for Raw<T, TABLE> {
 pub(crate) fn serde_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
     de::fields_of::<T>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Code, Diagnostics, Sources};
+    use crate::spec::Table;
+    use crate::validate::read;
+
+    fn parse(text: &str) -> Table {
+        let mut sources = Sources::default();
+        let mut d = Diagnostics::default();
+        let t = crate::spec::value::parse(sources.add("p.toml", text), text, &mut d).expect("valid TOML");
+        assert!(d.items.is_empty());
+        t
+    }
+
+    fn messages(d: &Diagnostics) -> Vec<String> {
+        d.items.iter().map(|x| format!("{:?} {} | {:?}", x.code, x.message, x.help)).collect()
+    }
+
+    #[test]
+    fn fields_are_the_keys_serde_reads() {
+        fn check<T: serde::de::DeserializeOwned>(fields: &[&str]) {
+            assert_eq!(serde_fields::<T>(), fields, "{}", std::any::type_name::<T>());
+        }
+        check::<ProjectFile>(ProjectFile::FIELDS);
+        check::<Project>(Project::FIELDS);
+        check::<Delivery>(Delivery::FIELDS);
+        check::<Pipeline>(Pipeline::FIELDS);
+        check::<Flink>(Flink::FIELDS);
+        check::<Job>(Job::FIELDS);
+        check::<ScheduleEntry>(ScheduleEntry::FIELDS);
+        check::<OverlayFile>(OverlayFile::FIELDS);
+        check::<OverlayPipeline>(OverlayPipeline::FIELDS);
+        assert_eq!(OverlayPipeline::FIELDS, Pipeline::FIELDS, "an overlay's pipeline has a pipeline's keys");
+    }
+
+    /// Every pipeline file and template of the repository and its fixtures reads without a
+    /// diagnostic.
+    #[test]
+    fn the_example_pipelines_and_templates_read_cleanly() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("pipelines"), root.join("templates")];
+        for f in std::fs::read_dir(root.join("tests/fixtures")).unwrap() {
+            let f = f.unwrap().path();
+            dirs.push(f.join("pipelines"));
+            dirs.push(f.join("templates"));
+        }
+        let mut read = 0;
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries {
+                let path = e.unwrap().path();
+                if path.extension().is_none_or(|x| x != "toml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut d = Diagnostics::default();
+                let p: Pipeline = from_table(&parse(&text), "the pipeline", &mut d);
+                assert!(d.items.is_empty(), "{}: {:?}", path.display(), messages(&d));
+                assert!(p.flink.is_some() || p.job.is_some() || p.autoscaling.is_some() || p.extends.is_some(), "{}", path.display());
+                read += 1;
+            }
+        }
+        assert!(read >= 14, "{read}");
+    }
+
+    /// A typo'd key, a wrong type and an unknown word are worded exactly as the key-by-key
+    /// readers of validate::read word them, and one bad value does not hide its siblings'.
+    #[test]
+    fn problems_read_as_validate_read_words_them() {
+        let t = parse(
+            "versoin = 1\n[flink]\nslots = \"two\"\nmode = \"standalon\"\nhigh_availability = true\n\
+             [job]\nargs = [\"a\", 2, \"c\"]\n[[tasks]]\nname = \"etl\"\nenabeld = true\n",
+        );
+        let mut d = Diagnostics::default();
+        let p: Pipeline = from_table(&t, "the pipeline", &mut d);
+
+        let mut expected = Diagnostics::default();
+        read::check_keys(&t, "the pipeline", Pipeline::FIELDS, &mut expected);
+        let crate::spec::Value::Table(flink) = &t.get("flink").unwrap().node.value else { panic!() };
+        read::opt_int(flink, "slots", "[flink]", &mut expected);
+        read::opt_choice(flink, "mode", "[flink]", DeployMode::WORDS, &mut expected);
+        let crate::spec::Value::Table(job) = &t.get("job").unwrap().node.value else { panic!() };
+        read::opt_str_list(job, "args", "[job]", &mut expected);
+        let crate::spec::Value::Array(tasks) = &t.get("tasks").unwrap().node.value else { panic!() };
+        let crate::spec::Value::Table(task) = &tasks[0].value else { panic!() };
+        read::check_keys(task, "[[tasks]]", Task::FIELDS, &mut expected);
+
+        let (mut got, mut want) = (messages(&d), messages(&expected));
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        let codes: Vec<Option<Code>> = d.items.iter().map(|x| x.code).collect();
+        for c in [Code::UnknownKey, Code::WrongType, Code::NotOneOf] {
+            assert!(codes.contains(&Some(c)), "{codes:?}");
+        }
+        // The siblings of the bad values are read.
+        let flink = p.flink.unwrap();
+        assert!(flink.slots.is_none() && flink.mode.is_none());
+        assert!(flink.high_availability.unwrap().value);
+        let args: Vec<String> = p.job.unwrap().args.unwrap().iter().map(|a| a.value.clone()).collect();
+        assert_eq!(args, ["a", "c"]);
+        assert_eq!(p.tasks.unwrap()[0].name.as_ref().unwrap().value, "etl");
+    }
+
+    #[test]
+    fn spans_point_at_values_and_words_read_as_enums() {
+        let text = "[autoscaling]\nmode = \"hpa\"\npreset = \"24x7_peak\"\n";
+        let mut d = Diagnostics::default();
+        let p: Pipeline = from_table(&parse(text), "the pipeline", &mut d);
+        assert!(d.items.is_empty());
+        let a = p.autoscaling.unwrap();
+        let mode = a.mode.unwrap();
+        assert_eq!(mode.value, AutoscalingMode::Hpa);
+        assert_eq!(&text[mode.loc.span.clone()], "\"hpa\"");
+        assert_eq!(a.preset.unwrap().value.word(), "24x7_peak");
+    }
+}

@@ -7,8 +7,8 @@
 
 use indexmap::IndexMap;
 
-use super::{Cluster, DNS_LABEL, FORM_PATH, FORM_ZONE, List, Raw, RawTable, Sp, section, words};
 use super::pipeline::*;
+use super::{Cluster, DNS_LABEL, FORM_PATH, FORM_ZONE, List, Raw, RawTable, Sp, section, words};
 
 section! {
     /// One environment per folder `overlays/<env>/overlay.toml` (SPEC §8); patch files live beside it. Unknown keys are errors.

@@ -5,8 +5,8 @@
 
 use indexmap::IndexMap;
 
-use super::{DNS_LABEL, FORM_CRON, FORM_DURATION, FORM_MEMORY, FORM_PATH, FORM_URI, FORM_ZONE, List, RawTable, Sp, section, words};
 use super::project::ScheduleStrategy;
+use super::{DNS_LABEL, FORM_CRON, FORM_DURATION, FORM_MEMORY, FORM_PATH, FORM_URI, FORM_ZONE, List, RawTable, Sp, section, words};
 
 section! {
     /// One pipeline per file `pipelines/<file>.toml` (SPEC §4). Templates under `templates/` are partial pipelines with the same keys, merged under the files that `extends` them. Unknown keys are errors.
