@@ -42,31 +42,10 @@ section! {
         pub manage_namespaces: Option<Sp<bool>>,
     }
 }
-section! {
+pipeline! {
     /// Deep-merged over the pipeline's spec (with its templates) before compiling; it has every key of a pipeline file except that `tasks` is a table keyed by task name.
     #[schemars(title = "`[pipelines.<name>]`")]
     pub struct OverlayPipeline {
-        /// A template to merge this file over (relative to the repository root): tables merge deeply, arrays and scalars replace.
-        #[schemars(extend("x-form" = FORM_PATH))]
-        pub extends: Option<Sp<String>>,
-        /// Pipeline name, at most 45 characters: it prefixes every object name. Default: the file stem.
-        #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 45, "x-form" = "DNS-1123 label, at most 45 characters"))]
-        pub name: Option<Sp<String>>,
-        /// Namespace of the pipeline's objects; wins over every overlay's `[env] namespace`. Default: the overlay's `[env] namespace`, else `[defaults] namespace`.
-        #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 63, "x-form" = "DNS-1123 label, at most 63 characters"))]
-        pub namespace: Option<Sp<String>>,
-        /// What the pipeline does, for people (`explain` shows it).
-        pub description: Option<Sp<String>>,
-        /// Labels on every object of the pipeline, after the overlay's `[env.labels]`; `flinkops.dev/` and `app.kubernetes.io/managed-by`/`part-of` are reserved.
-        pub labels: Option<RawTable<IndexMap<String, String>>>,
-        /// The Flink runtime: version, image, state storage and configuration.
-        pub flink: Option<Flink>,
-        /// The job: its kind and files, parallelism, upgrades and state.
-        pub job: Option<Job>,
-        /// Container resources: a profile and explicit values that override it.
-        pub resources: Option<Resources>,
-        /// How the TaskManager count changes (SPEC §6).
-        pub autoscaling: Option<Autoscaling>,
         /// Per task name, changes merged into the pipeline's task of that name.
         pub tasks: Option<RawTable<IndexMap<String, OverlayTask>>>,
     }

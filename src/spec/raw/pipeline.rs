@@ -8,31 +8,47 @@ use indexmap::IndexMap;
 use super::project::ScheduleStrategy;
 use super::{DNS_LABEL, FORM_CRON, FORM_DURATION, FORM_MEMORY, FORM_PATH, FORM_URI, FORM_ZONE, List, RawTable, Sp, section, words};
 
-section! {
+/// Declares a whole pipeline: a pipeline file's keys, with `tasks` of the given type (a pipeline
+/// file lists them, an overlay's `[pipelines.<name>]` keys them by name), so that the two
+/// share every other key and its description.
+macro_rules! pipeline {
+    ($(#[$m:meta])* pub struct $name:ident { $(#[$tm:meta])* pub tasks: $tasks:ty, }) => {
+        section! {
+            $(#[$m])*
+            pub struct $name {
+                /// A template to merge this file over (relative to the repository root): tables merge deeply, arrays and scalars replace.
+                #[schemars(extend("x-form" = FORM_PATH))]
+                pub extends: Option<Sp<String>>,
+                /// Pipeline name, at most 45 characters: it prefixes every object name. Default: the file stem.
+                #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 45, "x-form" = "DNS-1123 label, at most 45 characters"))]
+                pub name: Option<Sp<String>>,
+                /// Namespace of the pipeline's objects; wins over every overlay's `[env] namespace`. Default: the overlay's `[env] namespace`, else `[defaults] namespace`.
+                #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 63, "x-form" = "DNS-1123 label, at most 63 characters"))]
+                pub namespace: Option<Sp<String>>,
+                /// What the pipeline does, for people (`explain` shows it).
+                pub description: Option<Sp<String>>,
+                /// Labels on every object of the pipeline, after the overlay's `[env.labels]`; `flinkops.dev/` and `app.kubernetes.io/managed-by`/`part-of` are reserved.
+                pub labels: Option<RawTable<IndexMap<String, String>>>,
+                /// The Flink runtime: version, image, state storage and configuration.
+                pub flink: Option<Flink>,
+                /// The job: its kind and files, parallelism, upgrades and state.
+                pub job: Option<Job>,
+                /// Container resources: a profile and explicit values that override it.
+                pub resources: Option<Resources>,
+                /// How the TaskManager count changes (SPEC §6).
+                pub autoscaling: Option<Autoscaling>,
+                $(#[$tm])*
+                pub tasks: $tasks,
+            }
+        }
+    };
+}
+pub(crate) use pipeline;
+
+pipeline! {
     /// One pipeline per file `pipelines/<file>.toml` (SPEC §4). Templates under `templates/` are partial pipelines with the same keys, merged under the files that `extends` them. Unknown keys are errors.
     #[schemars(title = "Pipeline files")]
     pub struct Pipeline {
-        /// A template to merge this file over (relative to the repository root): tables merge deeply, arrays and scalars replace.
-        #[schemars(extend("x-form" = FORM_PATH))]
-        pub extends: Option<Sp<String>>,
-        /// Pipeline name, at most 45 characters: it prefixes every object name. Default: the file stem.
-        #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 45, "x-form" = "DNS-1123 label, at most 45 characters"))]
-        pub name: Option<Sp<String>>,
-        /// Namespace of the pipeline's objects; wins over every overlay's `[env] namespace`. Default: the overlay's `[env] namespace`, else `[defaults] namespace`.
-        #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 63, "x-form" = "DNS-1123 label, at most 63 characters"))]
-        pub namespace: Option<Sp<String>>,
-        /// What the pipeline does, for people (`explain` shows it).
-        pub description: Option<Sp<String>>,
-        /// Labels on every object of the pipeline, after the overlay's `[env.labels]`; `flinkops.dev/` and `app.kubernetes.io/managed-by`/`part-of` are reserved.
-        pub labels: Option<RawTable<IndexMap<String, String>>>,
-        /// The Flink runtime: version, image, state storage and configuration.
-        pub flink: Option<Flink>,
-        /// The job: its kind and files, parallelism, upgrades and state.
-        pub job: Option<Job>,
-        /// Container resources: a profile and explicit values that override it.
-        pub resources: Option<Resources>,
-        /// How the TaskManager count changes (SPEC §6).
-        pub autoscaling: Option<Autoscaling>,
         /// The named tasks of a multi-task job.
         pub tasks: Option<List<Task>>,
     }
