@@ -367,10 +367,12 @@ impl Ctx<'_> {
                             sources.extend(e.env.file.clone());
                         }
                         other => d.push(
-                            Diagnostic::error(format!("`pipelines.{}` must be a table, found {}", ps.name, other.type_name()))
-                                .code(Code::WrongType)
-                                .at(&entry.node.loc)
-                                .label("expected a table"),
+                            Diagnostic::error(
+                                Code::WrongType,
+                                format!("`pipelines.{}` must be a table, found {}", ps.name, other.type_name()),
+                            )
+                            .at(&entry.node.loc)
+                            .label("expected a table"),
                         ),
                     }
                 }
@@ -422,8 +424,7 @@ impl Ctx<'_> {
                     bundles.built.insert(key.clone(), b);
                 }
                 Err(err) => {
-                    run.bundles
-                        .push(Diagnostic::error(format!("cannot read the job files of pipeline `{}`: {err}", p.name)).code(Code::Io));
+                    run.bundles.push(Diagnostic::error(Code::Io, format!("cannot read the job files of pipeline `{}`: {err}", p.name)));
                     return None;
                 }
             }

@@ -42,7 +42,7 @@ impl GitError {
 
 impl From<GitError> for Diagnostic {
     fn from(e: GitError) -> Diagnostic {
-        let d = Diagnostic::error(e.to_string()).code(e.code());
+        let d = Diagnostic::error(e.code(), e.to_string());
         match e {
             GitError::NotARepository(_) => d.help("run inside a git clone, or leave out --against to compare with out/ on disk"),
             GitError::UnknownRevision(_) => {

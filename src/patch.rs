@@ -16,9 +16,9 @@ use crate::spec::{Node, Table, Value};
 use crate::validate::read::{check_keys, opt_str, opt_table};
 
 // From the key registry, like the overlay's JSON Schema and docs/reference.md.
-const PATCH_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PATCH);
-const MERGE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::MERGE_PATCH);
-const TARGET_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PATCH_TARGET);
+const PATCH_KEYS: &[&str] = crate::spec::raw::Patch::FIELDS;
+const MERGE_KEYS: &[&str] = crate::spec::raw::MergePatch::FIELDS;
+const TARGET_KEYS: &[&str] = crate::spec::raw::PatchTarget::FIELDS;
 
 /// Which resources a patch applies to; every given field must match.
 #[derive(Debug, Default)]
@@ -54,10 +54,12 @@ fn target(t: &Table, d: &mut Diagnostics) -> Target {
             match &e.node.value {
                 Value::String(v) => labels.push((k.clone(), v.clone())),
                 other => d.push(
-                    Diagnostic::error(format!("label `{k}` in a patch target must be a string, found {}", other.type_name()))
-                        .code(Code::WrongType)
-                        .at(&e.node.loc)
-                        .label("expected a string"),
+                    Diagnostic::error(
+                        Code::WrongType,
+                        format!("label `{k}` in a patch target must be a string, found {}", other.type_name()),
+                    )
+                    .at(&e.node.loc)
+                    .label("expected a string"),
                 ),
             }
         }
@@ -117,8 +119,7 @@ impl PatchSet {
             let Some(e) = t.get(key) else { continue };
             let Value::Array(items) = &e.node.value else {
                 d.push(
-                    Diagnostic::error(format!("`{key}` must be an array of tables ({what})"))
-                        .code(Code::WrongType)
+                    Diagnostic::error(Code::WrongType, format!("`{key}` must be an array of tables ({what})"))
                         .at(&e.node.loc)
                         .label("not an array"),
                 );
@@ -127,10 +128,7 @@ impl PatchSet {
             for (i, n) in items.iter().enumerate() {
                 let Value::Table(p) = &n.value else {
                     d.push(
-                        Diagnostic::error(format!("each {what} entry must be a table"))
-                            .code(Code::WrongType)
-                            .at(&n.loc)
-                            .label("not a table"),
+                        Diagnostic::error(Code::WrongType, format!("each {what} entry must be a table")).at(&n.loc).label("not a table"),
                     );
                     continue;
                 };
@@ -146,8 +144,7 @@ impl PatchSet {
                         Some(patch) => Action::Merge(to_json(&patch.node)),
                         None => {
                             d.push(
-                                Diagnostic::error("[[merge_patches]] needs `patch`")
-                                    .code(Code::PatchIncomplete)
+                                Diagnostic::error(Code::PatchIncomplete, "[[merge_patches]] needs `patch`")
                                     .at(&p.loc)
                                     .help("e.g. patch = { spec = { suspend = true } }"),
                             );
@@ -159,8 +156,7 @@ impl PatchSet {
                     Some(t) => target(t, d),
                     None => {
                         d.push(
-                            Diagnostic::error(format!("{label} needs a `target`"))
-                                .code(Code::PatchIncomplete)
+                            Diagnostic::error(Code::PatchIncomplete, format!("{label} needs a `target`"))
                                 .at(&p.loc)
                                 .help("e.g. target = { kind = \"FlinkDeployment\", name = \"my-pipeline\" }"),
                         );
@@ -216,21 +212,22 @@ impl PatchSet {
             };
             if let Err((op, pointer, why)) = result {
                 diags.push(
-                    Diagnostic::error(format!("{}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", p.label, r.kind, r.name))
-                        .code(Code::PatchOperationFailed)
-                        .at(&p.at)
-                        .label("this patch")
-                        .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
+                    Diagnostic::error(
+                        Code::PatchOperationFailed,
+                        format!("{}, operation #{op} at `{pointer}` failed on {} `{}`: {why}", p.label, r.kind, r.name),
+                    )
+                    .at(&p.at)
+                    .label("this patch")
+                    .help("check the path against the generated object in out/ (JSON pointers are /-separated, ~1 escapes a `/`)"),
                 );
                 continue;
             }
             if identity(doc) != before {
                 diags.push(
-                    Diagnostic::error(format!(
-                        "{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`",
-                        p.label, r.kind, r.name
-                    ))
-                    .code(Code::PatchChangesIdentity)
+                    Diagnostic::error(
+                        Code::PatchChangesIdentity,
+                        format!("{} changes the identity (apiVersion, kind, name or namespace) of {} `{}`", p.label, r.kind, r.name),
+                    )
                     .at(&p.at)
                     .label("identity fields cannot be patched")
                     .help("change the name or namespace in the pipeline spec or the overlay's [env] instead"),
@@ -249,8 +246,7 @@ impl PatchSet {
     pub fn finish(self, d: &mut Diagnostics) {
         for p in self.patches.iter().filter(|p| p.matched == 0) {
             d.push(
-                Diagnostic::error(format!("{} matches no resource", p.label))
-                    .code(Code::PatchMatchesNothing)
+                Diagnostic::error(Code::PatchMatchesNothing, format!("{} matches no resource", p.label))
                     .at(&p.at)
                     .label("no generated object has all of these fields")
                     .note("kustomize silently ignores such a patch; flinkops does not")
@@ -264,12 +260,7 @@ impl PatchSet {
 fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> Option<Vec<json_patch::PatchOperation>> {
     let (json, loc): (Json, Loc) = match (p.get("ops"), opt_str(p, "file", "[[patches]]", d)) {
         (Some(_), Some(f)) => {
-            d.push(
-                Diagnostic::error("a patch has either `ops` or `file`, not both")
-                    .code(Code::PatchIncomplete)
-                    .at(&f.loc)
-                    .label("remove one"),
-            );
+            d.push(Diagnostic::error(Code::PatchIncomplete, "a patch has either `ops` or `file`, not both").at(&f.loc).label("remove one"));
             return None;
         }
         (Some(ops), None) => (to_json(&ops.node), ops.node.loc.clone()),
@@ -278,8 +269,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
                 Ok(r) => r,
                 Err(why) => {
                     d.push(
-                        Diagnostic::error(format!("patch file {:?} {why}", f.value))
-                            .code(Code::PatchFileOutsideRepository)
+                        Diagnostic::error(Code::PatchFileOutsideRepository, format!("patch file {:?} {why}", f.value))
                             .at(&f.loc)
                             .label("must stay inside the repository"),
                     );
@@ -290,8 +280,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
                 Ok(t) => t,
                 Err(e) => {
                     d.push(
-                        Diagnostic::error(format!("cannot read patch file `{rel}`: {e}"))
-                            .code(Code::PatchFileUnreadable)
+                        Diagnostic::error(Code::PatchFileUnreadable, format!("cannot read patch file `{rel}`: {e}"))
                             .at(&f.loc)
                             .label("relative to the overlay's folder"),
                     );
@@ -302,8 +291,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
                 Ok(v) => (v, f.loc.clone()),
                 Err(e) => {
                     d.push(
-                        Diagnostic::error(format!("patch file `{rel}` is not JSON or YAML: {e}"))
-                            .code(Code::PatchFileUnreadable)
+                        Diagnostic::error(Code::PatchFileUnreadable, format!("patch file `{rel}` is not JSON or YAML: {e}"))
                             .at(&f.loc)
                             .label("unreadable patch file"),
                     );
@@ -313,8 +301,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
         }
         (None, None) => {
             d.push(
-                Diagnostic::error("[[patches]] needs `ops` or `file`")
-                    .code(Code::PatchIncomplete)
+                Diagnostic::error(Code::PatchIncomplete, "[[patches]] needs `ops` or `file`")
                     .at(&p.loc)
                     .help("ops = [ { op = \"add\", path = \"/spec/…\", value = … } ]"),
             );
@@ -323,8 +310,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
     };
     let Json::Array(items) = &json else {
         d.push(
-            Diagnostic::error("patch operations must be a list")
-                .code(Code::PatchOperationInvalid)
+            Diagnostic::error(Code::PatchOperationInvalid, "patch operations must be a list")
                 .at(&loc)
                 .label("expected a list of RFC 6902 operations"),
         );
@@ -336,8 +322,7 @@ fn patch_ops(root: &Path, overlay_dir: &str, p: &Table, d: &mut Diagnostics) -> 
             Ok(o) => ops.push(o),
             Err(e) => {
                 d.push(
-                    Diagnostic::error(format!("operation #{i} is not a valid RFC 6902 operation: {e}"))
-                        .code(Code::PatchOperationInvalid)
+                    Diagnostic::error(Code::PatchOperationInvalid, format!("operation #{i} is not a valid RFC 6902 operation: {e}"))
                         .at(&loc)
                         .label("in these operations")
                         .help("each operation has `op` (add, remove, replace, move, copy, test), `path`, and `value` or `from`"),

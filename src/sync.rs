@@ -81,7 +81,7 @@ impl SyncError {
 
 impl From<SyncError> for Diagnostic {
     fn from(e: SyncError) -> Diagnostic {
-        let d = Diagnostic::error(e.to_string()).code(e.code());
+        let d = Diagnostic::error(e.code(), e.to_string());
         match e {
             SyncError::NotOwned => {
                 d.help("move the files out of out/, or add the marker file out/.flinkops if out/ really is flinkops output")

@@ -53,16 +53,10 @@ fn run_broken(root: &Path, located: bool) -> String {
         assert!(err.contains(" --> "), "expected a file:line:col location:\n{err}");
     }
     assert_reported_once(&err);
-    if EVERY_HEADLINE_HAS_A_CODE {
-        assert_every_headline_has_a_code(&err);
-    }
+    assert_every_headline_has_a_code(&err);
     assert_same_tree(&before, &snapshot_tree(&root.join("out")));
     err
 }
-
-/// Switch for [`assert_every_headline_has_a_code`]. Off until the branches that give the
-/// validate phase's diagnostics their codes are merged: turn it on then (every case must pass).
-const EVERY_HEADLINE_HAS_A_CODE: bool = false;
 
 /// Each problem's headline (`error…: …` / `warning…: …`) with the location line under it (the
 /// ` --> file:line:col`, or nothing), in order; the summary line (`error: 2 errors found; …`) is

@@ -77,13 +77,10 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
 fn report_drift(changes: &[sync::Change]) {
     let list = |s: Status| changes.iter().filter(|c| c.status == s).map(|c| c.path.as_str()).collect::<Vec<_>>();
     let (changed, missing, stray) = (list(Status::Modified), list(Status::Added), list(Status::Removed));
-    let mut d = Diagnostic::error(format!(
-        "out/ is stale or was edited by hand: {} changed, {} missing, {} stray",
-        changed.len(),
-        missing.len(),
-        stray.len()
-    ))
-    .code(Code::OutOfDate);
+    let mut d = Diagnostic::error(
+        Code::OutOfDate,
+        format!("out/ is stale or was edited by hand: {} changed, {} missing, {} stray", changed.len(), missing.len(), stray.len()),
+    );
     for (what, files) in [("changed", &changed), ("missing", &missing), ("stray", &stray)] {
         for f in files.iter() {
             d = d.note(format!("{what}: {f}"));

@@ -68,7 +68,7 @@ pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     if let Some(file) = &args.svg {
         std::fs::write(file, x.to_svg()).map_err(|e| {
             // An I/O error (E9xx): exit code 3.
-            super::fail(Diagnostic::error(format!("cannot write {}: {e}", file.display())).code(Code::Io))
+            super::fail(Diagnostic::error(Code::Io, format!("cannot write {}: {e}", file.display())))
         })?;
         g.info(format!("wrote {}", file.display()));
     }

@@ -56,12 +56,14 @@ pub fn enforce(deny: &[Impact], a: &Assessment, changes: &[Change]) -> Result<()
     if hits.is_empty() {
         return Ok(());
     }
-    let mut d = Diagnostic::error(format!(
-        "{} FlinkDeployment change(s) have a denied impact (--deny {})",
-        hits.len(),
-        deny.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(",")
-    ))
-    .code(Code::ImpactDenied);
+    let mut d = Diagnostic::error(
+        Code::ImpactDenied,
+        format!(
+            "{} FlinkDeployment change(s) have a denied impact (--deny {})",
+            hits.len(),
+            deny.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(",")
+        ),
+    );
     for o in hits {
         let path = o.changes.first().map_or("", |&i| changes[i].path.as_str());
         d = d.note(format!("{path}: {}", line(&o.verdict)));

@@ -77,9 +77,10 @@ const IMAGES_WORKFLOW: &str = include_str!("init/images.yml");
 pub fn run(args: &Args, g: &Global) -> Result<(), Exit> {
     let dir = &args.dir;
     if dir.join("flinkops.toml").exists() {
-        return Err(fail(
-            Diagnostic::error(format!("{} already holds a flinkops.toml; nothing was written", dir.display())).code(Code::AlreadyExists),
-        ));
+        return Err(fail(Diagnostic::error(
+            Code::AlreadyExists,
+            format!("{} already holds a flinkops.toml; nothing was written", dir.display()),
+        )));
     }
     let name = project_name(dir);
     let project = format!(
@@ -119,16 +120,17 @@ tool = "argocd"
     for (rel, _) in &files {
         let path = dir.join(rel);
         if path.exists() {
-            return Err(fail(
-                Diagnostic::error(format!("{} already exists; nothing more was written", path.display())).code(Code::AlreadyExists),
-            ));
+            return Err(fail(Diagnostic::error(
+                Code::AlreadyExists,
+                format!("{} already exists; nothing more was written", path.display()),
+            )));
         }
     }
     for (rel, text) in &files {
         let path = dir.join(rel);
         let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
         if let Err(e) = written {
-            return Err(fail(Diagnostic::error(format!("cannot write {}: {e}", path.display())).code(Code::Io)));
+            return Err(fail(Diagnostic::error(Code::Io, format!("cannot write {}: {e}", path.display()))));
         }
     }
     let c = compile(dir, &Options::default());

@@ -122,19 +122,17 @@ impl Global {
         if let Some(r) = &self.root {
             if !r.join("flinkops.toml").is_file() {
                 return Err(fail(
-                    Diagnostic::error(format!("no flinkops.toml in --root {}", r.display()))
-                        .code(Code::NoRepository)
+                    Diagnostic::error(Code::NoRepository, format!("no flinkops.toml in --root {}", r.display()))
                         .help(format!("pass the folder that holds flinkops.toml, or run `flinkops init {}`", r.display())),
                 ));
             }
             return Ok(r.clone());
         }
-        let cwd = std::env::current_dir()
-            .map_err(|e| fail(Diagnostic::error(format!("cannot read the current directory: {e}")).code(Code::Io)))?;
+        let cwd =
+            std::env::current_dir().map_err(|e| fail(Diagnostic::error(Code::Io, format!("cannot read the current directory: {e}"))))?;
         flinkops::spec::find_root(&cwd).ok_or_else(|| {
             fail(
-                Diagnostic::error(format!("no flinkops.toml in {} or any parent folder", cwd.display()))
-                    .code(Code::NoRepository)
+                Diagnostic::error(Code::NoRepository, format!("no flinkops.toml in {} or any parent folder", cwd.display()))
                     .help("run inside a flinkops repository, pass --root DIR, or create one with `flinkops init`"),
             )
         })
@@ -206,7 +204,7 @@ pub fn report(diags: &Diagnostics, sources: &Sources) -> Result<(), Exit> {
         return Err(Exit::Invalid);
     }
     if o.deny_warnings && diags.count(Severity::Warning) > 0 {
-        return Err(fail(Diagnostic::error("warnings are denied (--deny-warnings); nothing was written").code(Code::WarningsDenied)));
+        return Err(fail(Diagnostic::error(Code::WarningsDenied, "warnings are denied (--deny-warnings); nothing was written")));
     }
     Ok(())
 }
@@ -224,10 +222,7 @@ pub fn emit(d: &Diagnostic) {
 pub fn fail(e: impl Into<Diagnostic>) -> Exit {
     let d = e.into();
     emit(&d);
-    match d.code {
-        Some(c) if c.id().starts_with("E9") => Exit::Internal,
-        _ => Exit::Invalid,
-    }
+    if d.code.id().starts_with("E9") { Exit::Internal } else { Exit::Invalid }
 }
 
 /// The name `day2.rs` calls [`fail`] by for `SyncError`s.
@@ -269,13 +264,13 @@ mod tests {
         let io = SyncError::Io { action: "write", path: "out/x".into(), source: std::io::Error::other("disk full") };
         assert!(matches!(fail(io), Exit::Internal));
         assert!(matches!(fail(SyncError::NotOwned), Exit::Invalid));
-        assert!(matches!(fail(Diagnostic::error("uncoded")), Exit::Invalid));
+        assert!(matches!(fail(Diagnostic::error(Code::UnknownKey, "input")), Exit::Invalid));
     }
 
     #[test]
     fn quiet_hides_warnings_unless_they_are_denied() {
-        let w = Diagnostic::warning("w");
-        let e = Diagnostic::error("e");
+        let w = Diagnostic::warning(Code::FluxShardsIgnored, "w");
+        let e = Diagnostic::error(Code::UnknownKey, "e");
         let quiet = Output { quiet: true, ..Output::default() };
         assert!(!quiet.shows(&w) && quiet.shows(&e));
         assert!(Output { deny_warnings: true, ..quiet }.shows(&w));

@@ -236,7 +236,7 @@ impl Day2Error {
     /// [`Day2Error::NotApplied`] and [`Day2Error::RevertFailed`] the diagnostics of the
     /// repository come first; this is the line that follows them.
     pub fn diagnostic(&self) -> Diagnostic {
-        let d = self.notes().into_iter().fold(Diagnostic::error(self.to_string()).code(self.code()), Diagnostic::note);
+        let d = self.notes().into_iter().fold(Diagnostic::error(self.code(), self.to_string()), Diagnostic::note);
         match self.help() {
             Some(h) => d.help(h),
             None => d,

@@ -51,8 +51,6 @@ codes! {
     IgnoredFile = "E006",
     /// A folder under `overlays/` without `overlay.toml`: an environment with every setting silently defaulted.
     EnvWithoutOverlay = "E007",
-    /// An environment folder name that is not a DNS-1123 label.
-    EnvNameNotDnsLabel = "E008",
     /// A key the section does not have (with the closest known key, or the list of them).
     UnknownKey = "E010",
     /// A value of the wrong TOML type (a string where a number belongs, …).
@@ -61,17 +59,38 @@ codes! {
     OutOfRange = "E012",
     /// A word that is not one of the key's closed set (modes, presets, profiles, …).
     NotOneOf = "E013",
+    /// A name that must be a DNS-1123 label (pipeline, environment, namespace, service account, Secret) is not.
+    InvalidName = "E014",
     /// An environment folder name that flinkops output already uses (`out/<name>/`).
     ReservedEnvName = "E050",
     /// An `extends` path that is absolute, empty or leaves the repository.
     ExtendsOutsideRepository = "E051",
     /// An `extends` chain that comes back to a file it already extends.
     ExtendsCycle = "E052",
+    // --- E100–E199: `flinkops.toml` and overlays ---
+    /// `[project]` lacks a key it needs (`name`; `repo_url` unless delivery is `none`).
+    MissingProjectKey = "E101",
+    /// An operator, Kubernetes or Flux version flinkops does not support or cannot read.
+    UnsupportedVersion = "E102",
+    /// A time-zone name that is not in the IANA database.
+    UnknownTimeZone = "E103",
+    /// `[schedule] valid_from` is not a date between 1970-01-01 and 2099-12-31.
+    InvalidDate = "E104",
+    /// The scaler image is not pinned by a version tag or a digest.
+    UnpinnedScalerImage = "E105",
+    /// `[delivery] flux_interval` is not a duration Flux understands.
+    InvalidFluxInterval = "E106",
+    /// A `[cluster]` budget without `cpu` or `memory`.
+    ClusterIncomplete = "E107",
+    /// A `[cluster]` memory that is not a memory size.
+    InvalidCapacity = "E108",
+    /// A label key or value Kubernetes refuses, or one flinkops sets itself.
+    InvalidLabel = "E109",
+    /// An overlay names a task its pipeline does not have.
+    UnknownOverlayTask = "E110",
     // --- E200–E299: pipeline keys, job, image, resources, tasks ---
     /// A required key is missing (`flink.version`, `job.kind`, a schedule entry's `cron`, …).
     MissingKey = "E200",
-    /// A name that is not a valid Kubernetes name (a DNS-1123 label, or a Secret's name).
-    InvalidName = "E201",
     /// A `flink.version` flinkops cannot use: not X.Y.Z, below 1.19, unknown or not released.
     UnsupportedFlinkVersion = "E202",
     /// A Flink version whose `flinkVersion` the targeted operator's CRD rejects.
@@ -186,6 +205,10 @@ codes! {
     RegistryMissing = "E502",
     /// An overlay's `[pipelines.<name>]` names a pipeline that does not exist.
     OverlayUnknownPipeline = "E503",
+    /// An environment's pipelines at maximum scale need more cpu or memory than its `[cluster]` budget.
+    CapacityExceeded = "E504",
+    /// A pipeline's autoscaling needs a newer Flux than `delivery.flux_version` (Flux ignores the replica count only from 2.9).
+    FluxTooOld = "E505",
     // --- E600–E699: commands and out/ ---
     /// A command names a pipeline the environment does not have (`explain`).
     LookupUnknownPipeline = "E600",
@@ -240,6 +263,9 @@ codes! {
     Io = "E900",
     /// `git` cannot be run, or fails for a reason other than the user's input.
     GitFailed = "E901",
+    // --- W100–W199: `flinkops.toml` and overlays ---
+    /// `[delivery] flux_shards` is set but the delivery tool is not Flux.
+    FluxShardsIgnored = "W100",
     // --- W200–W299: pipeline keys, job, image, resources, tasks ---
     /// A Flink minor that is no longer maintained upstream.
     FlinkUnmaintained = "W200",

@@ -81,7 +81,7 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// The stable code (`E010`), shown as `error[E010]`; see [`Code`].
-    pub code: Option<Code>,
+    pub code: Code,
     /// One line: what is wrong.
     pub message: String,
     /// Where; `None` for problems without a place (a missing file, an I/O error).
@@ -101,29 +101,21 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            code: None,
-            message: message.into(),
-            loc: None,
-            label: String::new(),
-            notes: vec![],
-            help: vec![],
-            related: vec![],
-            envs: vec![],
-        }
+    /// An error; its code is an `E` code. Every diagnostic has a code, so that a problem can be
+    /// looked up in docs/reference.md and grepped for in CI logs.
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        debug_assert!(code.id().starts_with('E'), "{code:?} on an error");
+        Diagnostic::new(Severity::Error, code, message.into())
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    /// A warning; its code is a `W` code.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        debug_assert!(code.id().starts_with('W'), "{code:?} on a warning");
+        Diagnostic::new(Severity::Warning, code, message.into())
     }
 
-    /// Sets the stable code; an error takes an `E` code, a warning a `W` code.
-    pub fn code(mut self, code: Code) -> Self {
-        debug_assert_eq!(code.id().starts_with('W'), self.severity == Severity::Warning, "{code:?} on a {:?}", self.severity);
-        self.code = Some(code);
-        self
+    fn new(severity: Severity, code: Code, message: String) -> Self {
+        Diagnostic { severity, code, message, loc: None, label: String::new(), notes: vec![], help: vec![], related: vec![], envs: vec![] }
     }
 
     pub fn at(mut self, loc: &Loc) -> Self {
@@ -253,13 +245,7 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         Severity::Warning => Level::WARNING,
     };
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
-    let title = || {
-        let t = level.clone().primary_title(d.message.as_str());
-        match d.code {
-            Some(c) => t.id(c.id()),
-            None => t,
-        }
-    };
+    let title = || level.clone().primary_title(d.message.as_str()).id(d.code.id());
     let mut group = title().elements(std::iter::empty::<annotate_snippets::Padding>());
     if let Some(loc) = &d.loc {
         let file = sources.get(loc.file);
@@ -332,12 +318,12 @@ mod tests {
     fn rendered_error_shows_path_line_col_source_and_caret() {
         let mut s = Sources::default();
         let f = s.add("pipelines/a.toml", "[flink]\nversoin = \"2.2.1\"\n");
-        let d = Diagnostic::error("unknown key `versoin` in [flink]")
+        let d = Diagnostic::error(Code::UnknownKey, "unknown key `versoin` in [flink]")
             .at(&Loc { file: f, span: 8..15 })
             .label("unknown key")
             .help("did you mean `version`?");
         let text = render(&d, &s, false);
-        assert!(text.starts_with("error: unknown key `versoin` in [flink]"), "{text}");
+        assert!(text.starts_with("error[E010]: unknown key `versoin` in [flink]"), "{text}");
         assert!(text.contains("--> pipelines/a.toml:2:1"), "{text}");
         assert!(text.contains("versoin = \"2.2.1\""), "{text}");
         assert!(text.contains("^^^^^^^ unknown key"), "{text}");

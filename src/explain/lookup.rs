@@ -64,7 +64,7 @@ impl LookupError {
 
     /// The error as a diagnostic (no location: the names come from the command line).
     pub fn to_diagnostic(&self) -> Diagnostic {
-        self.help().into_iter().fold(Diagnostic::error(self.to_string()).code(self.code()), Diagnostic::help)
+        self.help().into_iter().fold(Diagnostic::error(self.code(), self.to_string()), Diagnostic::help)
     }
 }
 
@@ -118,11 +118,11 @@ mod tests {
             known: vec!["dev".into(), "prod".into()],
         };
         let d = e.to_diagnostic();
-        assert_eq!(d.code, Some(Code::LookupUnknownEnv));
+        assert_eq!(d.code, Code::LookupUnknownEnv);
         assert_eq!(d.message, "unknown environment `prd`");
         assert_eq!(d.help, ["did you mean `prod`?", "known: dev, prod"]);
         let required = LookupError::EnvRequired { envs: vec!["dev".into(), "prod".into()] }.to_diagnostic();
-        assert_eq!(required.code, Some(Code::LookupEnvRequired));
+        assert_eq!(required.code, Code::LookupEnvRequired);
         assert_eq!(required.help, ["e.g. `--env dev`"]);
     }
 }

@@ -1,94 +1,99 @@
-//! JSON Schema (draft 2020-12) generation from the key registry.
+//! JSON Schema (draft 2020-12) generation from the raw types of `crate::spec::raw`.
 //!
-//! In: a [`File`]'s registry section. Out: its schema: closed tables (`additionalProperties:
-//! false`), a `description` on every key (its meaning and default, which editors show on hover),
-//! types, words, ranges and patterns.
+//! In: a [`File`]. Out: its schema, derived by schemars from the types validation reads: closed
+//! tables (`deny_unknown_fields` → `additionalProperties: false`), a `description` on every key
+//! (its doc comment: meaning, then default), types, enum words, ranges and patterns. Two
+//! adjustments make it describe TOML rather than Rust: no `null` (an `Option` is a key that may
+//! be left out, never a null value), and a key whose description ends in "Required." is listed
+//! in its table's `required`.
 
+use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use super::File;
-use super::keys::{Key, Section, Ty};
+use crate::spec::raw;
 
-/// Kubernetes' DNS-1123 label (RFC 1123), as validate/names.rs checks it.
-const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-
+/// The schema `flinkops schema` prints: every table inline, as editors read it best.
 pub fn file_schema(file: File) -> Value {
+    let mut v = generate(file, true);
+    strip_forms(&mut v);
     let mut out = Map::new();
     out.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
     out.insert("$id".into(), json!(format!("https://flinkops.dev/schema/{}.json", file.word())));
     out.insert("title".into(), json!(file.title()));
-    out.extend(object(file.root()));
+    if let Value::Object(o) = v {
+        out.extend(o.into_iter().filter(|(k, _)| k != "$schema" && k != "title"));
+    }
     Value::Object(out)
 }
 
-/// What editors show for a key: its meaning, then its default.
-pub fn description(k: &Key) -> String {
-    let mut s = k.meaning.to_string();
-    if k.required {
-        s.push_str(" Required.");
-    } else if let Some(rest) = k.default.strip_prefix("required") {
-        // Required only in some cases (a kind, after merging templates): say when.
-        s.push_str(&format!(" Required{rest}."));
-    } else if !k.default.is_empty() && k.default != "none" {
-        s.push_str(&format!(" Default: {}.", k.default));
-    }
-    s
-}
-
-fn object(s: &Section) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("type".into(), json!("object"));
-    o.insert("description".into(), json!(s.about));
-    if !s.open {
-        o.insert("additionalProperties".into(), json!(false));
-    }
-    let keys = s.all_keys();
-    o.insert("properties".into(), Value::Object(keys.iter().map(|k| (k.name.to_string(), property(k))).collect()));
-    let required: Vec<&str> = keys.iter().filter(|k| k.required).map(|k| k.name).collect();
-    if !required.is_empty() {
-        o.insert("required".into(), json!(required));
-    }
-    if !s.one_of.is_empty() {
-        o.insert("oneOf".into(), Value::Array(s.one_of.iter().map(|k| json!({ "required": [k] })).collect()));
-    }
-    o
-}
-
-fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 1e15 { json!(x as i64) } else { json!(x) }
-}
-
-fn property(k: &Key) -> Value {
-    let mut p = ty(&k.ty);
-    p.insert("description".into(), json!(description(k)));
-    if let Some(min) = k.min {
-        p.insert(if k.exclusive_min { "exclusiveMinimum" } else { "minimum" }.into(), number(min));
-    }
-    if let Some(max) = k.max {
-        p.insert("maximum".into(), number(max));
-    }
-    Value::Object(p)
-}
-
-fn ty(t: &Ty) -> Map<String, Value> {
-    let v = match t {
-        Ty::Str | Ty::Duration | Ty::Memory | Ty::Zone | Ty::Cron | Ty::Path | Ty::Uri => json!({ "type": "string" }),
-        Ty::Dns(max) => json!({ "type": "string", "pattern": DNS_LABEL, "maxLength": max }),
-        Ty::Pattern(re, _) => json!({ "type": "string", "pattern": re }),
-        // Taplo checks a TOML date against `format: date`; a quoted "YYYY-MM-DD" passes too.
-        Ty::Date => json!({ "type": "string", "format": "date" }),
-        Ty::Int => json!({ "type": "integer" }),
-        Ty::Num => json!({ "type": "number" }),
-        Ty::Bool => json!({ "type": "boolean" }),
-        Ty::Words(w) => json!({ "type": "string", "enum": w }),
-        Ty::List(item) => json!({ "type": "array", "items": Value::Object(ty(item)) }),
-        Ty::Table(s) => return object(s),
-        Ty::Tables(s) => json!({ "type": "array", "items": Value::Object(object(s)) }),
-        Ty::Map(value) => json!({ "type": "object", "additionalProperties": Value::Object(ty(value)) }),
-        Ty::AnyOf(ts) => json!({ "anyOf": ts.iter().map(|t| Value::Object(ty(t))).collect::<Vec<_>>() }),
-        Ty::FreeTable => json!({ "type": "object" }),
-        Ty::Value => json!({}),
+/// The schema of `file` as schemars derives it, tidied; `inline: false` keeps each table in
+/// `$defs` (with its title and what it is for), which the reference documents one by one.
+pub fn generate(file: File, inline: bool) -> Value {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.inline_subschemas = inline;
+    let g = settings.into_generator();
+    let schema = match file {
+        File::Project => g.into_root_schema_for::<raw::ProjectFile>(),
+        File::Pipeline => g.into_root_schema_for::<raw::Pipeline>(),
+        File::Overlay => g.into_root_schema_for::<raw::OverlayFile>(),
     };
-    // Every arm above builds an object.
-    if let Value::Object(m) = v { m } else { Map::new() }
+    let mut v = schema.to_value();
+    tidy(&mut v);
+    v
+}
+
+/// Removes `null` (TOML has none) and fills `required` from the descriptions.
+fn tidy(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Array(types)) = o.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let t = types.remove(0);
+                    o.insert("type".into(), t);
+                }
+            }
+            if let Some(Value::Array(words)) = o.get_mut("enum") {
+                words.retain(|w| !w.is_null());
+            }
+            if let Some(Value::Array(any)) = o.get_mut("anyOf") {
+                let before = any.len();
+                any.retain(|s| s.get("type") != Some(&json!("null")));
+                // `Option<T>` of a table: `anyOf: [T, null]` becomes T itself.
+                if before != any.len() && any.len() == 1 {
+                    let Value::Object(only) = any.remove(0) else { unreachable!("a schema is an object") };
+                    o.remove("anyOf");
+                    for (k, x) in only {
+                        o.entry(k).or_insert(x);
+                    }
+                }
+            }
+            if let Some(Value::Object(props)) = o.get("properties") {
+                let required: Vec<Value> = props
+                    .iter()
+                    .filter(|(_, p)| p.get("description").and_then(Value::as_str).is_some_and(|d| d.ends_with(" Required.")))
+                    .map(|(k, _)| json!(k))
+                    .collect();
+                if !required.is_empty() {
+                    o.insert("required".into(), Value::Array(required));
+                }
+            }
+            o.values_mut().for_each(tidy);
+        }
+        Value::Array(a) => a.iter_mut().for_each(tidy),
+        _ => {}
+    }
+}
+
+/// Removes the `x-form` annotations, which only the reference reads.
+fn strip_forms(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            o.remove("x-form");
+            o.values_mut().for_each(strip_forms);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_forms),
+        _ => {}
+    }
 }

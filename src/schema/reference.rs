@@ -1,94 +1,133 @@
-//! `docs/reference.md`, generated from the key registry: per file, per section, a table of
-//! key | type | default | meaning.
+//! `docs/reference.md`, generated from the raw types (through their JSON Schemas): per file,
+//! per table, key | type | default | meaning; then every diagnostic code.
 //!
-//! In: the registry. Out: Markdown text (deterministic: registry order). `tests/reference.rs`
-//! fails when the committed file differs, and rewrites it under `FLINKOPS_BLESS=1`.
+//! In: the schemas of [`json::generate`] with each table in `$defs`, and
+//! [`Code::ALL`](crate::diag::Code::ALL). Out: Markdown text (deterministic: field order).
+//! `tests/reference.rs` fails when the committed file differs, and rewrites it under
+//! `FLINKOPS_BLESS=1`.
 
 use std::fmt::Write;
 
-use super::File;
-use super::keys::{self, Key, Section, Ty};
+use serde_json::Value;
+
+use super::{File, json};
+use crate::diag::Code;
 
 /// The whole reference.
 pub fn reference() -> String {
     let mut out = String::new();
     out.push_str(
-        "<!-- Generated from src/schema/keys.rs by `FLINKOPS_BLESS=1 cargo test --test reference`. Do not edit. -->\n\
+        "<!-- Generated from src/spec/raw/ by `FLINKOPS_BLESS=1 cargo test --test reference`. Do not edit. -->\n\
          # flinkops reference\n\n\
          Every key of the three files flinkops reads, with its type, default and meaning. Unknown keys are \
          errors (with the nearest valid key suggested). The JSON Schemas that `flinkops schema project`, \
          `flinkops schema pipeline` and `flinkops schema overlay` print for editors come from the same \
-         registry, and so do the key lists the validator accepts. \"—\" in the default column: unset unless \
-         written. Precedence of a setting that can come from several places, lowest first: built-in default, \
-         `flinkops.toml [defaults]`, the overlay's `[env]`, the pipeline file (with its `extends` chain), the \
-         overlay's `[pipelines.<name>]`.\n\n",
+         types the validator reads. \"—\" in the default column: unset unless written. Precedence of a \
+         setting that can come from several places, lowest first: built-in default, \
+         `flinkops.toml [defaults]`, the overlay's `[env]`, the pipeline file (with its `extends` chain), \
+         the overlay's `[pipelines.<name>]`.\n\n",
     );
-    for f in File::ALL {
-        let _ = writeln!(out, "- [{}](#{}) (`flinkops schema {}`)", f.root().title, anchor(f, f.root()), f.word());
+    let schemas: Vec<(File, Value)> = File::ALL.iter().map(|f| (*f, json::generate(*f, false))).collect();
+    for (f, s) in &schemas {
+        let _ = writeln!(out, "- [{}](#file-{}) (`flinkops schema {}`)", title(s), f.word(), f.word());
     }
-    for f in File::ALL {
-        file(&mut out, f);
+    out.push_str("- [Diagnostic codes](#codes)\n");
+    // A table shared by two files (`[cluster]`, the pipeline's tables under an overlay's
+    // `[pipelines.<name>]`) is documented where it first appears, and linked to after.
+    let mut seen: Vec<String> = vec![];
+    for (f, s) in &schemas {
+        file(&mut out, *f, s, &mut seen);
+    }
+    codes(&mut out);
+    out
+}
+
+fn title(s: &Value) -> &str {
+    s["title"].as_str().unwrap_or("")
+}
+
+fn file(out: &mut String, f: File, s: &Value, seen: &mut Vec<String>) {
+    let _ = write!(out, "\n<a id=\"file-{}\"></a>\n\n## {}\n\n", f.word(), title(s));
+    let _ = writeln!(out, "`{}` — JSON Schema: `flinkops schema {}`.\n\n{}", f.paths(), f.word(), s["description"].as_str().unwrap_or(""));
+    out.push_str("\n### Top level\n");
+    let defs = s.get("$defs").cloned().unwrap_or(Value::Null);
+    table(out, s, &defs);
+    let mut queue = refs(s);
+    while let Some(name) = queue.first().cloned() {
+        queue.remove(0);
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let def = &defs[&name];
+        let _ = write!(out, "\n<a id=\"{}\"></a>\n\n### {}\n\n{}\n", anchor(&name), title(def), def["description"].as_str().unwrap_or(""));
+        if let Some(Value::Array(one_of)) = def.get("oneOf") {
+            let keys: Vec<String> = one_of.iter().filter_map(|o| o["required"][0].as_str()).map(|k| format!("`{k}`")).collect();
+            let _ = writeln!(out, "\nExactly one of {} must be given.", keys.join(", "));
+        }
+        if def.get("additionalProperties") != Some(&Value::Bool(false)) {
+            out.push_str("\nOther members are allowed and ignored.\n");
+        }
+        table(out, def, &defs);
+        // Depth first, in field order: a table's sub-tables follow it.
+        let mut next = refs(def);
+        next.append(&mut queue);
+        queue = next;
+    }
+}
+
+/// The `$defs` a table's keys refer to, in field order.
+fn refs(s: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                    let name = r.trim_start_matches("#/$defs/").to_string();
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    if let Some(props) = s.get("properties") {
+        walk(props, &mut out);
     }
     out
 }
 
-fn file(out: &mut String, f: File) {
-    let root = f.root();
-    let _ = write!(out, "\n<a id=\"{}\"></a>\n\n## {}\n\n", anchor(f, root), root.title);
-    let _ = writeln!(out, "`{}` — JSON Schema: `flinkops schema {}`.\n\n{}", f.paths(), f.word(), root.about);
-    let mut seen = vec![];
-    sections(out, f, root, &mut seen, true);
-}
-
-/// Documents `s` (unless this file's reference already has it), then the sections its keys hold.
-fn sections(out: &mut String, f: File, s: &'static Section, seen: &mut Vec<&'static str>, root: bool) {
-    // Titles are unique within a file (a section shared by two keys is documented once).
-    if seen.contains(&s.title) {
-        return;
-    }
-    seen.push(s.title);
-    if !root {
-        let _ = write!(out, "\n<a id=\"{}\"></a>\n\n### {}\n\n{}\n", anchor(f, s), s.title, s.about);
-    } else {
-        out.push_str("\n### Top level\n");
-    }
-    if let Some(base) = s.base {
-        let base_file = if base.title == keys::PIPELINE.title { File::Pipeline } else { f };
-        let _ = writeln!(out, "\nEvery key of [{}](#{}), except:", base.title, anchor(base_file, base));
-    }
-    if !s.one_of.is_empty() {
-        let list: Vec<String> = s.one_of.iter().map(|k| format!("`{k}`")).collect();
-        let _ = writeln!(out, "\nExactly one of {} must be given.", list.join(", "));
-    }
-    if s.open {
-        out.push_str("\nOther members are allowed and ignored.\n");
-    }
+fn table(out: &mut String, s: &Value, defs: &Value) {
     out.push_str("\n| key | type | default | meaning |\n|---|---|---|---|\n");
-    for k in s.keys {
-        let _ = writeln!(out, "| `{}` | {} | {} | {} |", k.name, cell(&type_text(f, k)), cell(&default_text(k)), cell(k.meaning));
-    }
-    // Only this section's own keys: a base is documented where it belongs.
-    for k in s.keys {
-        for child in keys::children(&k.ty) {
-            sections(out, f, child, seen, false);
-        }
+    let Some(Value::Object(props)) = s.get("properties") else { return };
+    for (k, p) in props {
+        let desc = p["description"].as_str().unwrap_or("");
+        let (meaning, default) = split_description(desc);
+        let _ = writeln!(out, "| `{k}` | {} | {} | {} |", cell(&type_text(p, defs)), cell(&default), cell(meaning));
     }
 }
 
-/// A stable anchor: the file's word and the section title's letters and digits.
-fn anchor(f: File, s: &Section) -> String {
-    let mut a = f.word().to_string();
-    let mut dash = true;
-    for c in s.title.chars() {
-        if c.is_ascii_alphanumeric() {
-            if dash {
-                a.push('-');
-            }
-            a.push(c.to_ascii_lowercase());
-            dash = false;
-        } else {
-            dash = true;
+/// A description is the meaning, then "Default: …." or "Required…." (see `spec::raw`).
+fn split_description(d: &str) -> (&str, String) {
+    if let Some((meaning, default)) = d.split_once(" Default: ") {
+        return (meaning, default.strip_suffix('.').unwrap_or(default).to_string());
+    }
+    if let Some((meaning, rest)) = d.split_once(" Required") {
+        return (meaning, format!("required{}", rest.strip_suffix('.').unwrap_or(rest)));
+    }
+    (d, "—".into())
+}
+
+fn anchor(def: &str) -> String {
+    let mut a = String::new();
+    for (i, c) in def.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            a.push('-');
         }
+        a.push(c.to_ascii_lowercase());
     }
     a
 }
@@ -97,29 +136,28 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn default_text(k: &Key) -> String {
-    if k.required {
-        "required".into()
-    } else if k.default.is_empty() {
-        "—".into()
-    } else {
-        k.default.to_string()
+fn num(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 => format!("{}", x as i64),
+        Some(x) => format!("{x}"),
+        None => v.to_string(),
     }
 }
 
-fn num(x: f64) -> String {
-    if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") }
+fn link(r: &str, defs: &Value) -> String {
+    let name = r.trim_start_matches("#/$defs/");
+    format!("[{}](#{})", title(&defs[name]), anchor(name))
 }
 
-fn type_text(f: File, k: &Key) -> String {
-    let mut t = ty(f, &k.ty);
-    let range = match (k.min, k.max) {
-        (Some(a), Some(b)) if k.exclusive_min => format!("> {}, ≤ {}", num(a), num(b)),
-        (Some(a), Some(b)) => format!("{}–{}", num(a), num(b)),
-        (Some(a), None) if k.exclusive_min => format!("> {}", num(a)),
-        (Some(a), None) => format!("≥ {}", num(a)),
-        (None, Some(b)) => format!("≤ {}", num(b)),
-        (None, None) => String::new(),
+fn type_text(p: &Value, defs: &Value) -> String {
+    let mut t = shape(p, defs);
+    let range = match (p.get("minimum"), p.get("exclusiveMinimum"), p.get("maximum")) {
+        (_, Some(a), Some(b)) => format!("> {}, ≤ {}", num(a), num(b)),
+        (Some(a), None, Some(b)) => format!("{}–{}", num(a), num(b)),
+        (_, Some(a), None) => format!("> {}", num(a)),
+        (Some(a), None, None) => format!("≥ {}", num(a)),
+        (None, None, Some(b)) => format!("≤ {}", num(b)),
+        (None, None, None) => String::new(),
     };
     if !range.is_empty() {
         t = format!("{t}, {range}");
@@ -127,37 +165,54 @@ fn type_text(f: File, k: &Key) -> String {
     t
 }
 
-fn link(f: File, s: &Section) -> String {
-    format!("[{}](#{})", s.title, anchor(f, s))
+fn shape(p: &Value, defs: &Value) -> String {
+    if let Some(r) = p.get("$ref").and_then(Value::as_str) {
+        return format!("table: {}", link(r, defs));
+    }
+    if let Some(Value::Array(any)) = p.get("anyOf") {
+        return any.iter().map(|x| shape(x, defs)).collect::<Vec<_>>().join(" or ");
+    }
+    if let Some(Value::Array(words)) = p.get("enum") {
+        let w: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+        return format!("one of {}", w.join(", "));
+    }
+    match p.get("type").and_then(Value::as_str) {
+        Some("string") => match p.get("x-form").and_then(Value::as_str) {
+            Some(form) => format!("string: {form}"),
+            None => "string".into(),
+        },
+        Some("integer") => "integer".into(),
+        Some("number") => "number".into(),
+        Some("boolean") => "boolean".into(),
+        Some("array") => {
+            let items = &p["items"];
+            match items.get("$ref").and_then(Value::as_str) {
+                Some(r) => format!("array of tables: {}", link(r, defs)),
+                None if items.get("type") == Some(&Value::from("string"))
+                    && items.get("enum").is_none()
+                    && items.get("x-form").is_none() =>
+                {
+                    "array of strings".into()
+                }
+                None => format!("array of ({})", shape(items, defs)),
+            }
+        }
+        Some("object") => match p.get("additionalProperties") {
+            Some(Value::Object(v)) if !v.is_empty() => format!("table of name → {}", shape(&Value::Object(v.clone()), defs)),
+            _ => "table (free-form)".into(),
+        },
+        _ => "any value".into(),
+    }
 }
 
-fn ty(f: File, t: &Ty) -> String {
-    match t {
-        Ty::Str => "string".into(),
-        Ty::Dns(max) => format!("string: DNS-1123 label, at most {max} characters"),
-        Ty::Pattern(_, form) => format!("string: {form}"),
-        Ty::Duration => "string: duration, e.g. \"60s\", \"10m\", \"1h\"".into(),
-        Ty::Memory => "string: memory size, e.g. \"2048m\", \"4g\"".into(),
-        Ty::Zone => "string: IANA time-zone name".into(),
-        Ty::Cron => "string: cron, 5 fields or an @-shortcut".into(),
-        Ty::Path => "string: path".into(),
-        Ty::Uri => "string: URI, e.g. \"s3://bucket/{env}/{name}\"".into(),
-        Ty::Date => "date (YYYY-MM-DD)".into(),
-        Ty::Int => "integer".into(),
-        Ty::Num => "number".into(),
-        Ty::Bool => "boolean".into(),
-        Ty::Words(w) => {
-            let w: Vec<String> = w.iter().map(|w| format!("`\"{w}\"`")).collect();
-            format!("one of {}", w.join(", "))
-        }
-        Ty::List(Ty::Str) => "array of strings".into(),
-        Ty::List(Ty::Table(s)) => format!("array of tables: {}", link(f, s)),
-        Ty::List(item) => format!("array of ({})", ty(f, item)),
-        Ty::Table(s) => format!("table: {}", link(f, s)),
-        Ty::Tables(s) => format!("array of tables: {}", link(f, s)),
-        Ty::Map(value) => format!("table of name → {}", ty(f, value)),
-        Ty::AnyOf(ts) => ts.iter().map(|t| ty(f, t)).collect::<Vec<_>>().join(" or "),
-        Ty::FreeTable => "table (free-form)".into(),
-        Ty::Value => "any value".into(),
+/// Every diagnostic code, with its summary.
+fn codes(out: &mut String) {
+    out.push_str(
+        "\n<a id=\"codes\"></a>\n\n## Diagnostic codes\n\n\
+         Every diagnostic carries a stable code (`error[E010]: …`); an id, once given, keeps its meaning.\n\n\
+         | code | meaning |\n|---|---|\n",
+    );
+    for c in Code::ALL {
+        let _ = writeln!(out, "| `{}` | {} |", c.id(), cell(c.summary()));
     }
 }

@@ -8,6 +8,7 @@
 //! memory, and the compiler only needs a batch of them at a time. Nothing here knows what a key
 //! means; that is the validate phase.
 
+pub mod raw;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -113,7 +114,7 @@ fn load_pipelines(repo: &mut Repo, diags: &mut Diagnostics) {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
         Err(e) => {
-            diags.push(Diagnostic::error(format!("cannot read pipelines/: {e}")).code(crate::diag::Code::Io));
+            diags.push(Diagnostic::error(crate::diag::Code::Io, format!("cannot read pipelines/: {e}")));
             return;
         }
     };
@@ -202,8 +203,7 @@ fn resolve_extends(
     let Some(entry) = table.entries.shift_remove("extends") else { return table };
     let Value::String(path) = &entry.node.value else {
         diags.push(
-            Diagnostic::error(format!("`extends` must be a string, found {}", entry.node.value.type_name()))
-                .code(crate::diag::Code::WrongType)
+            Diagnostic::error(crate::diag::Code::WrongType, format!("`extends` must be a string, found {}", entry.node.value.type_name()))
                 .at(&entry.node.loc)
                 .label("expected a path such as \"templates/streaming.toml\""),
         );
@@ -213,8 +213,7 @@ fn resolve_extends(
         Ok(r) => r,
         Err(why) => {
             diags.push(
-                Diagnostic::error(format!("`extends` path {path:?} {why}"))
-                    .code(crate::diag::Code::ExtendsOutsideRepository)
+                Diagnostic::error(crate::diag::Code::ExtendsOutsideRepository, format!("`extends` path {path:?} {why}"))
                     .at(&entry.node.loc)
                     .label("outside the repository")
                     .help("name a file under templates/, relative to the repository root"),
@@ -226,8 +225,7 @@ fn resolve_extends(
         let mut cycle = stack.clone();
         cycle.push(rel.clone());
         diags.push(
-            Diagnostic::error(format!("`extends` cycle: {}", cycle.join(" → ")))
-                .code(crate::diag::Code::ExtendsCycle)
+            Diagnostic::error(crate::diag::Code::ExtendsCycle, format!("`extends` cycle: {}", cycle.join(" → ")))
                 .at(&entry.node.loc)
                 .label("this extends a file that is already being extended")
                 .help("remove one `extends` so the chain ends in a template that extends nothing"),
@@ -255,7 +253,7 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
         Err(e) => {
-            diags.push(Diagnostic::error(format!("cannot read overlays/: {e}")).code(crate::diag::Code::Io));
+            diags.push(Diagnostic::error(crate::diag::Code::Io, format!("cannot read overlays/: {e}")));
             vec![]
         }
     };
@@ -271,8 +269,7 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
             // Located at its overlay.toml when there is one (the folder itself has no place).
             let at = repo.root.join(&rel).is_file().then(|| file_start(repo, &rel));
             diags.push(
-                Diagnostic::error(format!("environment name `{name}` is reserved"))
-                    .code(crate::diag::Code::ReservedEnvName)
+                Diagnostic::error(crate::diag::Code::ReservedEnvName, format!("environment name `{name}` is reserved"))
                     .at_opt(at.as_ref())
                     .label("this environment's folder name")
                     .note(format!("out/{name}/ already holds flinkops output ({})", RESERVED_ENV_NAMES.join(", ")))
@@ -283,8 +280,7 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         if !crate::validate::names::is_dns1123_label(&name) {
             let at = folder_at(repo, &name);
             diags.push(
-                Diagnostic::error(format!("environment folder `overlays/{name}` is not a DNS-1123 label"))
-                    .code(crate::diag::Code::EnvNameNotDnsLabel)
+                Diagnostic::error(crate::diag::Code::InvalidName, format!("environment folder `overlays/{name}` is not a DNS-1123 label"))
                     .at_opt(at.as_ref())
                     .label("in this environment's folder")
                     .help("environment names appear in object names and labels: use lower-case letters, digits and `-`"),
@@ -307,8 +303,7 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
         if !has_overlay && others.is_empty() {
             let at = folder_at(repo, &name);
             diags.push(
-                Diagnostic::error(format!("environment folder `overlays/{name}` has no overlay.toml"))
-                    .code(crate::diag::Code::EnvWithoutOverlay)
+                Diagnostic::error(crate::diag::Code::EnvWithoutOverlay, format!("environment folder `overlays/{name}` has no overlay.toml"))
                     .at_opt(at.as_ref())
                     .label("in this environment's folder")
                     .note("every folder under overlays/ is an environment; without overlay.toml its namespace and settings would silently be the defaults")
@@ -381,8 +376,7 @@ fn repo_relative(root: &Path, path: &Path) -> Option<String> {
 fn ignored_file(repo: &mut Repo, rel: &str, why: &str, help: String, diags: &mut Diagnostics) {
     let at = file_start(repo, rel);
     diags.push(
-        Diagnostic::error(format!("`{rel}` would be ignored"))
-            .code(crate::diag::Code::IgnoredFile)
+        Diagnostic::error(crate::diag::Code::IgnoredFile, format!("`{rel}` would be ignored"))
             .at(&at)
             .label("flinkops never reads this file")
             .note(why.to_string())
@@ -431,8 +425,7 @@ fn register(
         Ok(ReadText::Invalid { lossy, at }) => {
             let id = sources.add(rel, lossy);
             diags.push(
-                Diagnostic::error(format!("`{rel}` is not valid UTF-8"))
-                    .code(crate::diag::Code::NotUtf8)
+                Diagnostic::error(crate::diag::Code::NotUtf8, format!("`{rel}` is not valid UTF-8"))
                     .at(&Loc { file: id, span: at..at + 1 })
                     .label("invalid byte")
                     .help("TOML files must be UTF-8: re-save the file with UTF-8 encoding"),
@@ -445,7 +438,7 @@ fn register(
             } else {
                 (format!("cannot read `{rel}`: {e}"), crate::diag::Code::Io)
             };
-            let mut d = Diagnostic::error(what).code(code).at_opt(from).label("referenced here");
+            let mut d = Diagnostic::error(code, what).at_opt(from).label("referenced here");
             if rel == "flinkops.toml" {
                 d = d.help("run `flinkops init` to scaffold a repository, or pass --root DIR");
             }

@@ -111,8 +111,7 @@ pub fn parse(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Table>
         for e in errors {
             let span = e.span().unwrap_or(0..0);
             diags.push(
-                Diagnostic::error(format!("invalid TOML: {}", e.message().trim_end()))
-                    .code(Code::TomlSyntax)
+                Diagnostic::error(Code::TomlSyntax, format!("invalid TOML: {}", e.message().trim_end()))
                     .at(&Loc { file, span })
                     .label("here")
                     .help("fix the TOML syntax (see https://toml.io)"),
@@ -142,8 +141,7 @@ fn convert(file: FileId, v: &DeValue<'_>, span: std::ops::Range<usize>, diags: &
             Ok(n) => Value::Integer(n),
             Err(_) => {
                 diags.push(
-                    Diagnostic::error("integer does not fit in 64 bits")
-                        .code(Code::NumberNotRepresentable)
+                    Diagnostic::error(Code::NumberNotRepresentable, "integer does not fit in 64 bits")
                         .at(&loc)
                         .label("too large")
                         .help("use a value between -9223372036854775808 and 9223372036854775807"),
@@ -154,7 +152,7 @@ fn convert(file: FileId, v: &DeValue<'_>, span: std::ops::Range<usize>, diags: &
         DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
             Ok(x) => Value::Float(x),
             Err(_) => {
-                diags.push(Diagnostic::error("invalid float").code(Code::NumberNotRepresentable).at(&loc).label("here"));
+                diags.push(Diagnostic::error(Code::NumberNotRepresentable, "invalid float").at(&loc).label("here"));
                 Value::Float(0.0)
             }
         },

@@ -3,7 +3,7 @@
 //! In: the env's pipelines' maximum usage and the budget. Out: an error when the worst case — every JobManager plus
 //! every pipeline at its maximum TaskManager count — does not fit, naming the biggest consumers.
 
-use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::{Env, Pipeline, Project, ScalingMode};
 use crate::units::format_number;
 
@@ -48,14 +48,17 @@ pub fn check(project: &Project, env: &Env, usage: Vec<Usage>, budget_at: Option<
     let top: Vec<String> =
         usage.iter().take(3).map(|(n, c, m)| format!("{n} ({} cpu, {})", format_number((c * 1000.0).round() / 1000.0), gib(*m))).collect();
     d.push(
-        Diagnostic::error(format!(
-            "environment `{}` needs up to {} cpu and {} at maximum scale, but [cluster] allows {} cpu and {}",
-            env.name,
-            format_number((cpu * 1000.0).round() / 1000.0),
-            gib(mem),
-            format_number(cap.cpu),
-            gib(cap.memory.0)
-        ))
+        Diagnostic::error(
+            Code::CapacityExceeded,
+            format!(
+                "environment `{}` needs up to {} cpu and {} at maximum scale, but [cluster] allows {} cpu and {}",
+                env.name,
+                format_number((cpu * 1000.0).round() / 1000.0),
+                gib(mem),
+                format_number(cap.cpu),
+                gib(cap.memory.0)
+            ),
+        )
         .at_opt(budget_at)
         .label("the budget")
         .note("counted: every JobManager plus every pipeline's maximum TaskManagers × their resources")

@@ -17,7 +17,7 @@ pub fn is_dns1123_label(s: &str) -> bool {
 /// The error for `value`, the `what` of a spec ("namespace", "task name"), that is not a
 /// DNS-1123 label.
 pub fn not_a_label(what: &str, value: &str) -> Diagnostic {
-    Diagnostic::error(format!("{what} {value:?} is not a DNS-1123 label")).code(Code::InvalidName)
+    Diagnostic::error(Code::InvalidName, format!("{what} {value:?} is not a DNS-1123 label"))
 }
 
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.

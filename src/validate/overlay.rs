@@ -9,12 +9,12 @@
 //! `enabled` replaces, `params` merges table by table (a secret reference `{ secret, key }` is a
 //! table, so it replaces a plain value and a plain value replaces it).
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::spec::{Table, Value};
-use crate::validate::read::{check_keys, suggest};
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::spec::raw::{self, OverlayTask, suggest};
+use crate::spec::{Node, Table, Value};
 
-/// The keys an overlay may set on a task (its name is its identity), from the key registry.
-const OVERLAY_TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OVERLAY_TASK);
+/// The keys an overlay may set on a task (its name is its identity).
+const OVERLAY_TASK_KEYS: &[&str] = OverlayTask::FIELDS;
 
 /// Merges the overlay's `over` (its `[pipelines.<pipeline>]`) into `table`.
 pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostics) {
@@ -26,10 +26,10 @@ pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostic
         }
         let Value::Table(tasks) = &e.node.value else {
             d.push(
-                Diagnostic::error(format!(
-                    "`pipelines.{pipeline}.tasks` must be a table of task names, found {}",
-                    e.node.value.type_name()
-                ))
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("`pipelines.{pipeline}.tasks` must be a table of task names, found {}", e.node.value.type_name()),
+                )
                 .at(&e.node.loc)
                 .label("expected a table")
                 .help(format!("write `[pipelines.{pipeline}.tasks.<task>]` with `enabled` and/or `params`")),
@@ -39,6 +39,16 @@ pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostic
         merge_tasks(table, tasks, pipeline, d);
     }
     table.merge(&rest);
+}
+
+/// Reports the keys of an overlay's task table that [`OverlayTask`] does not have. Only those:
+/// the values are checked after the merge, as the pipeline's task's, where a wrong one is
+/// reported once, at the place it was written.
+fn check_task_keys(node: &Node, pipeline: &str, task: &str, d: &mut Diagnostics) {
+    let mut all = Diagnostics::default();
+    let _: Option<OverlayTask> =
+        raw::from_node(node, task, &format!("[pipelines.{pipeline}.tasks]"), &format!("pipelines.{pipeline}.tasks.{task}"), &mut all);
+    d.items.extend(all.items.into_iter().filter(|x| x.code == Code::UnknownKey));
 }
 
 /// The pipeline's task names, in file order.
@@ -61,17 +71,20 @@ fn merge_tasks(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnost
     for (task, e) in &over.entries {
         let Value::Table(changes) = &e.node.value else {
             d.push(
-                Diagnostic::error(format!("`pipelines.{pipeline}.tasks.{task}` must be a table, found {}", e.node.value.type_name()))
-                    .at(&e.node.loc)
-                    .label("expected a table")
-                    .help("give `enabled = true|false` and/or a `params` table"),
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("`pipelines.{pipeline}.tasks.{task}` must be a table, found {}", e.node.value.type_name()),
+                )
+                .at(&e.node.loc)
+                .label("expected a table")
+                .help("give `enabled = true|false` and/or a `params` table"),
             );
             continue;
         };
-        check_keys(changes, &format!("[pipelines.{pipeline}.tasks.{task}]"), OVERLAY_TASK_KEYS, d);
+        check_task_keys(&e.node, pipeline, task, d);
         let Some(index) = names.iter().position(|n| n == task) else {
             let known: Vec<&str> = names.iter().map(String::as_str).collect();
-            let mut diag = Diagnostic::error(format!("pipeline `{pipeline}` has no task `{task}`"))
+            let mut diag = Diagnostic::error(Code::UnknownOverlayTask, format!("pipeline `{pipeline}` has no task `{task}`"))
                 .at(&e.key_loc)
                 .label("no [[tasks]] entry of this name");
             diag = match (suggest(task, &known), known.is_empty()) {

@@ -1,4 +1,6 @@
-//! Validate phase: typed access to spanned TOML tables.
+//! Validate phase: typed access to spanned TOML tables by key, for the parts not yet read
+//! through the raw types of [`crate::spec::raw`] (whose deserializer words every message the
+//! same way).
 //!
 //! In: a [`Table`] and the list of keys its section allows. Out: typed values with their
 //! locations, and a diagnostic (with a "did you mean" suggestion) for every unknown key or wrong
@@ -7,47 +9,16 @@
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::spec::{Node, Table, Value};
 
-/// A value with the place it was written.
-#[derive(Debug, Clone)]
-pub struct Sp<T> {
-    pub value: T,
-    pub loc: Loc,
-}
-
-/// The closest known key to `unknown`, if any is close enough to be a plausible typo.
-pub fn suggest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
-}
+pub use crate::spec::raw::{Sp, suggest};
 
 /// Reports every key of `t` that is not in `known`. `section` names the table in messages,
-/// e.g. "[flink]" or "the pipeline".
+/// e.g. "[flink]" or "the pipeline". Worded as the raw types' deserializer words it.
 pub fn check_keys(t: &Table, section: &str, known: &[&str], d: &mut Diagnostics) {
-    for (k, e) in &t.entries {
-        if known.contains(&k.as_str()) {
-            continue;
-        }
-        let mut diag =
-            Diagnostic::error(format!("unknown key `{k}` in {section}")).code(Code::UnknownKey).at(&e.key_loc).label("unknown key");
-        diag = match suggest(k, known) {
-            Some(s) => diag.help(format!("did you mean `{s}`?")),
-            None => diag.help(format!("the keys of {section} are: {}", known.join(", "))),
-        };
-        d.push(diag);
-    }
+    crate::spec::raw::unknown_keys(t, section, known, d);
 }
 
 fn type_error(key: &str, section: &str, expected: &str, n: &Node, d: &mut Diagnostics) {
-    d.push(
-        Diagnostic::error(format!("`{key}` in {section} must be {expected}, found {}", n.value.type_name()))
-            .code(Code::WrongType)
-            .at(&n.loc)
-            .label(format!("expected {expected}")),
-    );
+    crate::spec::raw::de::type_error(key, section, expected, n, d);
 }
 
 pub fn opt_str(t: &Table, key: &str, section: &str, d: &mut Diagnostics) -> Option<Sp<String>> {
@@ -93,8 +64,7 @@ pub fn opt_int_in(t: &Table, key: &str, section: &str, min: i64, max: i64, d: &m
     let v = opt_int(t, key, section, d)?;
     if v.value < min || v.value > max {
         d.push(
-            Diagnostic::error(format!("`{key}` in {section} is {}, out of range", v.value))
-                .code(Code::OutOfRange)
+            Diagnostic::error(Code::OutOfRange, format!("`{key}` in {section} is {}, out of range", v.value))
                 .at(&v.loc)
                 .label(format!("must be between {min} and {max}")),
         );
@@ -156,14 +126,7 @@ pub fn opt_choice(t: &Table, key: &str, section: &str, choices: &[&str], d: &mut
     if choices.contains(&v.value.as_str()) {
         return Some(v);
     }
-    let mut diag = Diagnostic::error(format!("`{key}` in {section} cannot be {:?}", v.value))
-        .code(Code::NotOneOf)
-        .at(&v.loc)
-        .label(format!("expected one of: {}", choices.join(", ")));
-    if let Some(s) = suggest(&v.value, choices) {
-        diag = diag.help(format!("did you mean {s:?}?"));
-    }
-    d.push(diag);
+    crate::spec::raw::de::not_one_of(key, section, &v.value, choices, &v.loc, d);
     None
 }
 

@@ -20,8 +20,7 @@ use crate::validate::read::suggest;
 pub fn unknown_envs(wanted: &[String], repo: &Repo, d: &mut Diagnostics) {
     let names: Vec<&str> = repo.envs.iter().map(|e| e.name.as_str()).collect();
     for want in wanted.iter().filter(|w| !names.contains(&w.as_str())) {
-        let mut diag = Diagnostic::error(format!("unknown environment `{want}`"))
-            .code(Code::UnknownEnvironment)
+        let mut diag = Diagnostic::error(Code::UnknownEnvironment, format!("unknown environment `{want}`"))
             .note(format!("environments: {}", names.join(", ")));
         if let Some(s) = suggest(want, &names) {
             diag = diag.help(format!("did you mean `{s}`?"));
@@ -36,8 +35,7 @@ pub fn overlay_pipelines(es: &EnvSource, repo: &Repo, d: &mut Diagnostics) -> Op
     let entry = es.table.as_ref()?.get("pipelines")?;
     let Value::Table(overlay) = &entry.node.value else {
         d.push(
-            Diagnostic::error("`pipelines` in an overlay must be a table of tables")
-                .code(Code::WrongType)
+            Diagnostic::error(Code::WrongType, "`pipelines` in an overlay must be a table of tables")
                 .at(&entry.node.loc)
                 .label("expected [pipelines.<name>]"),
         );
@@ -46,8 +44,7 @@ pub fn overlay_pipelines(es: &EnvSource, repo: &Repo, d: &mut Diagnostics) -> Op
     let names: Vec<&str> = repo.pipelines.iter().map(|p| p.name.as_str()).collect();
     for (k, e) in &overlay.entries {
         if !names.contains(&k.as_str()) {
-            let diag = Diagnostic::error(format!("overlay names pipeline `{k}`, which does not exist"))
-                .code(Code::OverlayUnknownPipeline)
+            let diag = Diagnostic::error(Code::OverlayUnknownPipeline, format!("overlay names pipeline `{k}`, which does not exist"))
                 .at(&e.key_loc)
                 .label("no such pipeline");
             d.push(match suggest(k, &names) {
@@ -70,8 +67,7 @@ pub fn unique_name(seen: &mut SeenNames, p: &Pipeline, file: String, file_start:
     let here = p.places.name.clone().unwrap_or(file_start);
     if let Some((other, there)) = seen.get(&p.name) {
         d.push(
-            Diagnostic::error(format!("two pipelines are named `{}`: {other} and {file}", p.name))
-                .code(Code::DuplicatePipelineName)
+            Diagnostic::error(Code::DuplicatePipelineName, format!("two pipelines are named `{}`: {other} and {file}", p.name))
                 .at(&here)
                 .label(if p.places.name.is_some() { "this name" } else { "named after its file" })
                 .note_at(there, format!("the other `{}` is", p.name))
@@ -101,13 +97,15 @@ impl Builder<'_> {
 /// its [`Builder::who`]) builds differently from `second`; `difference` says how.
 pub fn bundle_conflict(bundle: &str, difference: &str, first: (&str, &Loc), second: &Builder) -> Diagnostic {
     let (first, there) = first;
-    Diagnostic::error(format!("bundle `{bundle}` is built differently by {first} and by {}: {difference}", second.who()))
-        .code(Code::BundleConflict)
-        .at(second.at)
-        .label("builds the image differently")
-        .note_at(there, format!("{first} builds it at"))
-        .note("an image is built once and promoted through every environment, so everything it contains must agree")
-        .help(format!("give one of them its own `job.bundle` (e.g. `bundle = \"{}-{}\"`)", second.pipeline, second.env))
+    Diagnostic::error(
+        Code::BundleConflict,
+        format!("bundle `{bundle}` is built differently by {first} and by {}: {difference}", second.who()),
+    )
+    .at(second.at)
+    .label("builds the image differently")
+    .note_at(there, format!("{first} builds it at"))
+    .note("an image is built once and promoted through every environment, so everything it contains must agree")
+    .help(format!("give one of them its own `job.bundle` (e.g. `bundle = \"{}-{}\"`)", second.pipeline, second.env))
 }
 
 /// The registry pipeline `p`'s bundle image is pushed to, or an error when `defaults.registry`
@@ -119,8 +117,7 @@ pub fn registry<'a>(project: &'a Project, repo: &Repo, p: &Pipeline, d: &mut Dia
     let defaults = repo.project.as_ref().and_then(|t| t.get("defaults")).map(|e| e.key_loc.clone());
     let project_start = repo.project_file.map(|file| Loc { file, span: 0..0 });
     d.push(
-        Diagnostic::error(format!("`defaults.registry` is required: pipeline `{}` needs a bundle image", p.name))
-            .code(Code::RegistryMissing)
+        Diagnostic::error(Code::RegistryMissing, format!("`defaults.registry` is required: pipeline `{}` needs a bundle image", p.name))
             .at_opt(defaults.as_ref().or(project_start.as_ref()))
             .label("no `registry` here")
             .note_at(p.places.job.as_ref().unwrap_or(&p.places.file), format!("pipeline `{}` bundles its job at", p.name))

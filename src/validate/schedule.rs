@@ -61,8 +61,7 @@ fn parse(entry: &str, what: &str, text: &str, loc: &Loc, d: &mut Diagnostics) ->
         Ok(c) => Some(c),
         Err(e) => {
             d.push(
-                Diagnostic::error(format!("schedule entry `{entry}`: invalid {what} {text:?}: {e}"))
-                    .code(Code::InvalidCron)
+                Diagnostic::error(Code::InvalidCron, format!("schedule entry `{entry}`: invalid {what} {text:?}: {e}"))
                     .at(&cron_loc(loc, text, &e))
                     .label("here")
                     .help("crons use Kubernetes' syntax: 5 fields (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/@yearly"),
@@ -95,8 +94,7 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
     let kube_tz = project.kubernetes >= (1, TIME_ZONE_MINOR);
     if uses_cronjobs && project.scaler_image.is_none() {
         d.push(
-            Diagnostic::error(format!("autoscaling mode `{}` needs `[scaler] image` in flinkops.toml", s.mode.as_str()))
-                .code(Code::ScalerImageMissing)
+            Diagnostic::error(Code::ScalerImageMissing, format!("autoscaling mode `{}` needs `[scaler] image` in flinkops.toml", s.mode.as_str()))
                 .at(&s.mode_loc)
                 .label("its CronJobs run kubectl")
                 .note("there is no third-party kubectl image flinkops could trust to exist, be maintained and hold a shell")
@@ -105,11 +103,13 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
     }
     if uses_cronjobs && s.strategy == ScheduleStrategy::Native && !kube_tz {
         d.push(
-            Diagnostic::error(format!(
-                "schedule_strategy \"native\" needs Kubernetes 1.{TIME_ZONE_MINOR} or newer; target.kubernetes is {}.{}",
-                project.kubernetes.0, project.kubernetes.1
-            ))
-            .code(Code::NativeStrategyNeedsTimeZone)
+            Diagnostic::error(
+                Code::NativeStrategyNeedsTimeZone,
+                format!(
+                    "schedule_strategy \"native\" needs Kubernetes 1.{TIME_ZONE_MINOR} or newer; target.kubernetes is {}.{}",
+                    project.kubernetes.0, project.kubernetes.1
+                ),
+            )
             .at(&s.mode_loc)
             .label("CronJob spec.timeZone is not available")
             .help("use schedule_strategy \"utc\" or \"guarded\", or raise [target] kubernetes"),
@@ -117,11 +117,10 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
     }
     if uses_cronjobs && s.strategy != ScheduleStrategy::Native && !kube_tz {
         d.push(
-            Diagnostic::warning(format!(
+            Diagnostic::warning(Code::CronJobZoneAssumedUtc, format!(
                 "CronJobs of `{}` have no spec.timeZone on Kubernetes {}.{}: their UTC schedules assume kube-controller-manager runs in UTC",
                 s.pipeline, project.kubernetes.0, project.kubernetes.1
             ))
-            .code(Code::CronJobZoneAssumedUtc)
             .at(&s.mode_loc)
             .label("UTC assumed")
             .help("make sure the controller manager's host zone is UTC, or target Kubernetes 1.27+"),
@@ -153,11 +152,13 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
             ScheduleStrategy::Utc => match cache.to_utc(&cron, zone, project.valid_from) {
                 Ok(crons) => e.schedules = crons.iter().map(Cron::to_string).collect(),
                 Err(err) => {
-                    let mut diag = Diagnostic::error(format!(
-                        "pipeline `{}`, schedule entry `{}`: `{}` in {} has no exact UTC form",
-                        s.pipeline, e.name, e.cron, s.timezone
-                    ))
-                    .code(Code::ScheduleNotLowerable)
+                    let mut diag = Diagnostic::error(
+                        Code::ScheduleNotLowerable,
+                        format!(
+                            "pipeline `{}`, schedule entry `{}`: `{}` in {} has no exact UTC form",
+                            s.pipeline, e.name, e.cron, s.timezone
+                        ),
+                    )
                     .at(loc)
                     .label("cannot be written as UTC cron expressions")
                     .note(err.to_string());
@@ -176,10 +177,12 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
                         e.guard_offsets = offsets;
                     }
                     (Err(err), _) | (_, Err(err)) => d.push(
-                        Diagnostic::error(format!("pipeline `{}`, schedule entry `{}`: {err}", s.pipeline, e.name))
-                            .code(Code::ScheduleNotLowerable)
-                            .at(loc)
-                            .label("here"),
+                        Diagnostic::error(
+                            Code::ScheduleNotLowerable,
+                            format!("pipeline `{}`, schedule entry `{}`: {err}", s.pipeline, e.name),
+                        )
+                        .at(loc)
+                        .label("here"),
                     ),
                 }
             }
@@ -206,11 +209,13 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
             // than silently dropping the job.
             if s.strategy == ScheduleStrategy::Native {
                 d.push(
-                    Diagnostic::warning(format!("pipeline `{}` gets no scaling reconcile job (SPEC §16): {err}", s.pipeline))
-                        .code(Code::NoReconcileJob)
-                        .at(&s.mode_loc)
-                        .label("edge-triggered CronJobs only")
-                        .help("set [schedule] valid_from to 1990-01-01 or later"),
+                    Diagnostic::warning(
+                        Code::NoReconcileJob,
+                        format!("pipeline `{}` gets no scaling reconcile job (SPEC §16): {err}", s.pipeline),
+                    )
+                    .at(&s.mode_loc)
+                    .label("edge-triggered CronJobs only")
+                    .help("set [schedule] valid_from to 1990-01-01 or later"),
                 );
             }
             None
@@ -221,11 +226,13 @@ pub fn lower(drafts: Vec<Draft>, s: &Setting<'_>, project: &Project, cache: &Con
         && let Some((e, loc)) = entries.iter().find(|(e, _)| e.name == RECONCILE_SUFFIX)
     {
         d.push(
-            Diagnostic::error(format!(
-                "pipeline `{}`: schedule entry `{}` would share its CronJob name with the reconcile job `{}-{RECONCILE_SUFFIX}`",
-                s.pipeline, e.name, s.pipeline
-            ))
-            .code(Code::ReservedEntryName)
+            Diagnostic::error(
+                Code::ReservedEntryName,
+                format!(
+                    "pipeline `{}`: schedule entry `{}` would share its CronJob name with the reconcile job `{}-{RECONCILE_SUFFIX}`",
+                    s.pipeline, e.name, s.pipeline
+                ),
+            )
             .at(loc)
             .label(format!("this entry's CronJob would be `{}-{RECONCILE_SUFFIX}`", s.pipeline))
             .note("every scheduled pipeline whose entries are all weekly also gets a CronJob that sets the entry in force (SPEC §16)")
@@ -249,11 +256,10 @@ fn keda_entry(
     if e.min_replicas > s.min_replicas {
         match (end, end_loc) {
             (None, _) => d.push(
-                Diagnostic::error(format!(
-                    "schedule entry `{}` raises the floor to {} under KEDA but has no `end`",
-                    e.name, e.min_replicas
-                ))
-                .code(Code::KedaWindowWithoutEnd)
+                Diagnostic::error(
+                    Code::KedaWindowWithoutEnd,
+                    format!("schedule entry `{}` raises the floor to {} under KEDA but has no `end`", e.name, e.min_replicas),
+                )
                 .at(loc)
                 .label("a KEDA cron trigger needs a start and an end")
                 .help("add `end = \"<cron>\"`: when the window closes, e.g. end = \"0 18 * * 1-5\""),
@@ -265,11 +271,13 @@ fn keda_entry(
     }
     if e.max_replicas != s.max_replicas {
         d.push(
-            Diagnostic::warning(format!(
-                "schedule entry `{}` sets max_replicas {}, but KEDA cannot lower the cap below the pipeline's {}",
-                e.name, e.max_replicas, s.max_replicas
-            ))
-            .code(Code::KedaCannotLowerCap)
+            Diagnostic::warning(
+                Code::KedaCannotLowerCap,
+                format!(
+                    "schedule entry `{}` sets max_replicas {}, but KEDA cannot lower the cap below the pipeline's {}",
+                    e.name, e.max_replicas, s.max_replicas
+                ),
+            )
             .at(loc)
             .label("KEDA windows are floors")
             .help("KEDA holds the highest trigger's count; use scheduled_hpa to change the cap by time"),

@@ -307,7 +307,7 @@ impl MemoryModelError {
     /// The error as a diagnostic with its code: the one line as the message and the arithmetic
     /// as notes. The caller adds the place and the help, which depend on where the memory was set.
     pub fn diagnostic(&self) -> Diagnostic {
-        self.arithmetic().lines().fold(Diagnostic::error(self.to_string()).code(self.code()), |d, line| d.note(line))
+        self.arithmetic().lines().fold(Diagnostic::error(self.code(), self.to_string()), |d, line| d.note(line))
     }
 }
 
@@ -389,7 +389,7 @@ mod tests {
         let config = indexmap::IndexMap::new();
         let err = super::super::check(Role::JobManager, MemorySize::from_mib(576), &config).unwrap_err();
         let d = err.diagnostic();
-        assert_eq!(d.code, Some(crate::diag::Code::MemoryTooSmall));
+        assert_eq!(d.code, crate::diag::Code::MemoryTooSmall);
         assert_eq!(d.message, err.to_string());
         assert_eq!(d.notes.join("\n"), err.arithmetic());
         assert!(d.notes.last().is_some_and(|n| n.ends_with("is 577m")), "{:?}", d.notes);

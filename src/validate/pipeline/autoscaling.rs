@@ -20,15 +20,15 @@ use crate::validate::read::*;
 use crate::validate::schedule::{Draft, Located};
 
 /// The keys of `[autoscaling]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const AUTOSCALING_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::AUTOSCALING);
+pub const AUTOSCALING_KEYS: &[&str] = crate::spec::raw::Autoscaling::FIELDS;
 /// The keys of an `[[autoscaling.schedule]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const ENTRY_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::ENTRY);
+pub const ENTRY_KEYS: &[&str] = crate::spec::raw::ScheduleEntry::FIELDS;
 /// The keys of `[autoscaling.operator]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const OPERATOR_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::OPERATOR);
+pub const OPERATOR_KEYS: &[&str] = crate::spec::raw::OperatorAutoscaler::FIELDS;
 /// The words of `autoscaling.mode` (`hpa` is an alias of `hpa_reactive`).
-pub const MODES: &[&str] = &["disabled", "reactive", "hpa", "hpa_reactive", "scheduled", "scheduled_hpa", "operator", "keda"];
+pub const MODES: &[&str] = crate::spec::raw::AutoscalingMode::WORDS;
 /// The schedule presets of SPEC §6.2.
-pub const PRESETS: &[&str] = &["workday_peak", "24x7_peak"];
+pub const PRESETS: &[&str] = crate::spec::raw::Preset::WORDS;
 
 /// The entries of a schedule preset (SPEC §6.2): name, cron, min, max, KEDA window end; `at`
 /// is where the preset is named.
@@ -77,8 +77,7 @@ pub(super) fn check_bounded(auto_t: &Table, mode: ScalingMode, d: &mut Diagnosti
     if mode != ScalingMode::Disabled {
         let at = auto_t.get("mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| auto_t.loc.clone());
         d.push(
-            Diagnostic::error(format!("a bounded job cannot autoscale (autoscaling mode `{}`)", mode.as_str()))
-                .code(Code::BoundedJobConflict)
+            Diagnostic::error(Code::BoundedJobConflict, format!("a bounded job cannot autoscale (autoscaling mode `{}`)", mode.as_str()))
                 .at(&at)
                 .label("a bounded job runs once at a fixed size")
                 .help("set `autoscaling.mode = \"disabled\"` for this pipeline (in an overlay: `[pipelines.<name>] autoscaling.mode = \"disabled\"`)"),
@@ -129,13 +128,15 @@ pub(super) fn check_against_flink(
             && a.replicas * slots != j.parallelism
         {
             d.push(
-                Diagnostic::warning(format!(
-                    "replicas {} × slots {slots} = {} overrides job.parallelism {} in native mode",
-                    a.replicas,
-                    a.replicas * slots,
-                    j.parallelism
-                ))
-                .code(Code::ReplicasOverrideParallelism)
+                Diagnostic::warning(
+                    Code::ReplicasOverrideParallelism,
+                    format!(
+                        "replicas {} × slots {slots} = {} overrides job.parallelism {} in native mode",
+                        a.replicas,
+                        a.replicas * slots,
+                        j.parallelism
+                    ),
+                )
                 .at_opt(auto_t.get("replicas").map(|e| &e.node.loc))
                 .label("the operator runs the job at replicas × slots")
                 .help("remove autoscaling.replicas (the TaskManager count then follows from parallelism / slots), or make them agree"),
@@ -148,11 +149,10 @@ pub(super) fn check_against_flink(
         let slots_total = u64::from(a.max_replicas) * u64::from(slots);
         if slots_total > mp {
             d.push(
-                Diagnostic::warning(format!(
-                    "max_replicas × slots = {} × {} = {slots_total} exceeds pipeline.max-parallelism {mp}",
-                    a.max_replicas, slots
-                ))
-                .code(Code::SlotsAboveMaxParallelism)
+                Diagnostic::warning(
+                    Code::SlotsAboveMaxParallelism,
+                    format!("max_replicas × slots = {} × {} = {slots_total} exceeds pipeline.max-parallelism {mp}", a.max_replicas, slots),
+                )
                 .at_opt(auto_t.get("max_replicas").map(|e| &e.node.loc).or(Some(&auto_t.loc)))
                 .label("some slots would idle")
                 .help("lower max_replicas, or raise pipeline.max-parallelism (it cannot change for a running job without losing state)"),
@@ -212,8 +212,7 @@ pub(super) fn autoscaling(
     if uses_schedule {
         if let (Some(p), Some(_)) = (&preset, explicit) {
             d.push(
-                Diagnostic::error("`preset` and `[[autoscaling.schedule]]` cannot be combined")
-                    .code(Code::PresetWithEntries)
+                Diagnostic::error(Code::PresetWithEntries, "`preset` and `[[autoscaling.schedule]]` cannot be combined")
                     .at(&p.loc)
                     .label("a preset defines its own entries")
                     .help("remove the preset, or remove the [[autoscaling.schedule]] entries"),
@@ -230,8 +229,7 @@ pub(super) fn autoscaling(
             for n in items {
                 let Value::Table(e) = &n.value else {
                     d.push(
-                        Diagnostic::error("each [[autoscaling.schedule]] entry must be a table")
-                            .code(Code::WrongType)
+                        Diagnostic::error(Code::WrongType, "each [[autoscaling.schedule]] entry must be a table")
                             .at(&n.loc)
                             .label("not a table"),
                     );
@@ -240,8 +238,7 @@ pub(super) fn autoscaling(
                 if let Some((entry, at)) = schedule_entry(e, mode, d) {
                     if schedule.iter().any(|x: &Draft| x.name == entry.name) {
                         d.push(
-                            Diagnostic::error(format!("duplicate schedule entry name {:?}", entry.name))
-                                .code(Code::DuplicateName)
+                            Diagnostic::error(Code::DuplicateName, format!("duplicate schedule entry name {:?}", entry.name))
                                 .at(&e.loc)
                                 .label("names must be unique"),
                         );
@@ -252,8 +249,7 @@ pub(super) fn autoscaling(
             }
             if items.is_empty() {
                 d.push(
-                    Diagnostic::error("`schedule` is empty")
-                        .code(Code::MissingSchedule)
+                    Diagnostic::error(Code::MissingSchedule, "`schedule` is empty")
                         .at(loc)
                         .label("no entries")
                         .help("add [[autoscaling.schedule]] entries or use a preset"),
@@ -261,8 +257,7 @@ pub(super) fn autoscaling(
             }
         } else {
             d.push(
-                Diagnostic::error(format!("autoscaling mode `{}` needs a schedule", mode.as_str()))
-                    .code(Code::MissingSchedule)
+                Diagnostic::error(Code::MissingSchedule, format!("autoscaling mode `{}` needs a schedule", mode.as_str()))
                     .at(&t.loc)
                     .label("no preset and no [[autoscaling.schedule]] entries")
                     .help(format!(
@@ -285,8 +280,7 @@ pub(super) fn autoscaling(
     let max_replicas = max_v.as_ref().map_or(env_max, |v| v.value as u32);
     if uses_bounds && min_replicas > max_replicas {
         d.push(
-            Diagnostic::error(format!("min_replicas {min_replicas} is greater than max_replicas {max_replicas}"))
-                .code(Code::MinAboveMax)
+            Diagnostic::error(Code::MinAboveMax, format!("min_replicas {min_replicas} is greater than max_replicas {max_replicas}"))
                 .at(min_v.as_ref().or(max_v.as_ref()).map_or(&t.loc, |v| &v.loc))
                 .label("1 <= min_replicas <= max_replicas")
                 .help("swap them, or raise max_replicas"),
@@ -307,11 +301,10 @@ pub(super) fn autoscaling(
                 (format!("replicas {}", e.replicas), at.replicas.as_ref())
             };
             if outside(e.min_replicas) || outside(e.max_replicas) || (mode == ScalingMode::Scheduled && outside(e.replicas)) {
-                let mut diag = Diagnostic::error(format!(
-                    "schedule entry {:?} ({what}) lies outside the pipeline's bounds {min_replicas}–{max_replicas}",
-                    e.name
-                ))
-                .code(Code::EntryOutsideBounds)
+                let mut diag = Diagnostic::error(
+                    Code::EntryOutsideBounds,
+                    format!("schedule entry {:?} ({what}) lies outside the pipeline's bounds {min_replicas}–{max_replicas}", e.name),
+                )
                 .at(loc.unwrap_or(&at.table))
                 .label("outside the pipeline's bounds");
                 diag = match &bounds_at {
@@ -341,11 +334,13 @@ pub(super) fn autoscaling(
         && (replicas < min_replicas || replicas > max_replicas)
     {
         d.push(
-            Diagnostic::error(format!("replicas {replicas} lies outside min_replicas..max_replicas ({min_replicas}..{max_replicas})"))
-                .code(Code::ReplicasOutsideBounds)
-                .at(&r.loc)
-                .label("starting count out of bounds")
-                .help("choose a starting count within the bounds"),
+            Diagnostic::error(
+                Code::ReplicasOutsideBounds,
+                format!("replicas {replicas} lies outside min_replicas..max_replicas ({min_replicas}..{max_replicas})"),
+            )
+            .at(&r.loc)
+            .label("starting count out of bounds")
+            .help("choose a starting count within the bounds"),
         );
     }
 
@@ -374,10 +369,7 @@ pub(super) fn autoscaling(
         if let Some(u) = opt_number(o, "utilization_target", "[autoscaling.operator]", d) {
             if u.value <= 0.0 || u.value > 1.0 {
                 d.push(
-                    Diagnostic::error("`utilization_target` must be in (0, 1]")
-                        .code(Code::OutOfRange)
-                        .at(&u.loc)
-                        .label("a fraction, e.g. 0.7"),
+                    Diagnostic::error(Code::OutOfRange, "`utilization_target` must be in (0, 1]").at(&u.loc).label("a fraction, e.g. 0.7"),
                 );
             }
             operator_config.push(("job.autoscaler.utilization.target".into(), format_number(u.value)));
@@ -423,13 +415,15 @@ fn same_minute_entries(schedule: &[Located], from: chrono::NaiveDate, d: &mut Di
         for (a, a_loc) in &schedule[..i] {
             if let Some(t) = first_common_minute(a.cron.cron(), b.cron.cron(), from) {
                 d.push(
-                    Diagnostic::error(format!("schedule entries {:?} and {:?} fire at the same minute", a.name, b.name))
-                        .code(Code::SameMinuteEntries)
-                        .at(b_loc)
-                        .label(format!("also fires at {} (local time)", t.format("%a %Y-%m-%d %H:%M")))
-                        .note_at(a_loc, format!("{:?} is written at", a.name))
-                        .note("their CronJobs would race: the bounds that win would depend on which finishes last")
-                        .help("move one entry by a minute, or merge the two into one entry"),
+                    Diagnostic::error(
+                        Code::SameMinuteEntries,
+                        format!("schedule entries {:?} and {:?} fire at the same minute", a.name, b.name),
+                    )
+                    .at(b_loc)
+                    .label(format!("also fires at {} (local time)", t.format("%a %Y-%m-%d %H:%M")))
+                    .note_at(a_loc, format!("{:?} is written at", a.name))
+                    .note("their CronJobs would race: the bounds that win would depend on which finishes last")
+                    .help("move one entry by a minute, or merge the two into one entry"),
                 );
             }
         }
@@ -509,8 +503,7 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(
     let max = max_v.as_ref().map_or(min.value, |v| v.value);
     if min.value > max {
         d.push(
-            Diagnostic::error(format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value))
-                .code(Code::MinAboveMax)
+            Diagnostic::error(Code::MinAboveMax, format!("entry {:?}: min_replicas {} > max_replicas {max}", name.value, min.value))
                 .at(&min.loc)
                 .label("min above max"),
         );

@@ -20,7 +20,7 @@ use crate::validate::secrets::is_secret_looking;
 use crate::versions::{FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
 /// The keys of `[flink]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const FLINK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::FLINK);
+pub const FLINK_KEYS: &[&str] = crate::spec::raw::Flink::FIELDS;
 
 /// `[flink]` checked, before it is assembled into [`Flink`] (the version is read first, on its
 /// own: every other section depends on it).
@@ -59,8 +59,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
                 j.value as u32
             } else {
                 d.push(
-                    Diagnostic::error(format!("Java {} is not offered for Flink {}", j.value, m.label()))
-                        .code(Code::NotForThisFlink)
+                    Diagnostic::error(Code::NotForThisFlink, format!("Java {} is not offered for Flink {}", j.value, m.label()))
                         .at(&j.loc)
                         .label(format!("official images exist for Java {}", join_nums(m.java)))
                         .help(format!("use one of {} (default {})", join_nums(m.java), m.default_java)),
@@ -71,15 +70,17 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         (_, Some(m)) => m.default_java,
         (_, None) => 17,
     };
-    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::schema::keys::DEPLOY_MODES, d) {
+    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::spec::raw::DeployMode::WORDS, d) {
         Some(m) if m.value == "native" && mode.is_reactive_family() => {
             d.push(
-                Diagnostic::error(format!("`flink.mode = \"native\"` conflicts with autoscaling mode `{}`", mode.as_str()))
-                    .code(Code::DeploymentModeConflict)
-                    .at(&m.loc)
-                    .label("reactive scaling needs standalone mode")
-                    .note("Flink's reactive mode works only in standalone application clusters")
-                    .help("remove `flink.mode` (flinkops then uses standalone), or choose autoscaling mode `operator`"),
+                Diagnostic::error(
+                    Code::DeploymentModeConflict,
+                    format!("`flink.mode = \"native\"` conflicts with autoscaling mode `{}`", mode.as_str()),
+                )
+                .at(&m.loc)
+                .label("reactive scaling needs standalone mode")
+                .note("Flink's reactive mode works only in standalone application clusters")
+                .help("remove `flink.mode` (flinkops then uses standalone), or choose autoscaling mode `operator`"),
             );
             DeploymentMode::Standalone
         }
@@ -101,12 +102,11 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         None => cx.project.defaults.service_account.clone(),
     };
     let slots = opt_int_in(flink_t, "slots", "[flink]", 1, 1024, d).map_or(1, |s| s.value as u32);
-    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::schema::keys::STATE_BACKENDS, d) {
+    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::spec::raw::StateBackend::WORDS, d) {
         Some(s) if s.value == "forst" => {
             if minor.is_some_and(|m| !m.is_2x()) {
                 d.push(
-                    Diagnostic::error("the ForSt state backend needs Flink 2.x")
-                        .code(Code::NotForThisFlink)
+                    Diagnostic::error(Code::NotForThisFlink, "the ForSt state backend needs Flink 2.x")
                         .at(&s.loc)
                         .label("not available on Flink 1.x")
                         .help("use \"rocksdb\", or upgrade flink.version to 2.x"),
@@ -122,8 +122,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         None => Some("60s".to_string()),
         Some(s) if is_bounded => {
             d.push(
-                Diagnostic::error("a bounded job cannot have a `checkpoint_interval`")
-                    .code(Code::BoundedJobConflict)
+                Diagnostic::error(Code::BoundedJobConflict, "a bounded job cannot have a `checkpoint_interval`")
                     .at(&s.loc)
                     .label("BATCH jobs do not checkpoint")
                     .note("`job.bounded = true` makes it a BATCH job")
@@ -134,8 +133,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         Some(s) => Some(match flinkconf::parse_duration(&s.value) {
             Ok(0) => {
                 d.push(
-                    Diagnostic::error("`checkpoint_interval` must be positive")
-                        .code(Code::OutOfRange)
+                    Diagnostic::error(Code::OutOfRange, "`checkpoint_interval` must be positive")
                         .at(&s.loc)
                         .label("checkpointing must stay on")
                         .help("flinkops deployments rely on checkpoints for upgrades and rescaling; use e.g. \"60s\""),
@@ -155,8 +153,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         let s = subst(&v.value);
         if !is_uri(&s) {
             d.push(
-                Diagnostic::error(format!("`{key}` {:?} is not a URI", v.value))
-                    .code(Code::NotAUri)
+                Diagnostic::error(Code::NotAUri, format!("`{key}` {:?} is not a URI", v.value))
                     .at(&v.loc)
                     .label("expected a scheme such as s3://, gs://, hdfs:// or file://")
                     .help("state must live on storage every JobManager and TaskManager can reach, e.g. \"s3://bucket/{env}/{name}/checkpoints\""),
@@ -171,8 +168,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
     let high_availability = ha.as_ref().is_some_and(|h| h.value);
     if high_availability && ha_dir.is_none() {
         d.push(
-            Diagnostic::error("`high_availability = true` needs `ha_dir`")
-                .code(Code::NeedsSetting)
+            Diagnostic::error(Code::NeedsSetting, "`high_availability = true` needs `ha_dir`")
                 .at(&ha.as_ref().unwrap().loc)
                 .label("HA metadata needs durable storage")
                 .help("add e.g. `ha_dir = \"s3://flink/{env}/{name}/ha\"` to [flink]"),
@@ -186,11 +182,10 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         && cx.project.operator == Operator::V1_15
     {
         d.push(
-                Diagnostic::error(format!(
+                Diagnostic::error(Code::StandaloneHaBroken, format!(
                     "high availability with standalone mode does not work on Flink {} with operator 1.15 (FLINK-38795)",
                     m.label()
                 ))
-                .code(Code::StandaloneHaBroken)
                 .at(&h.loc)
                 .label("standalone + HA on Flink 2.x")
                 .note("Flink 2.0 removed `--host` from the standalone entrypoints the operator uses; only operator main (1.16) has the fix")
@@ -228,8 +223,7 @@ fn join_nums(v: &[u32]) -> String {
 pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Option<FlinkVersion> {
     let Some(v) = opt_str(t, "version", "[flink]", d) else {
         d.push(
-            Diagnostic::error("`flink.version` is required")
-                .code(Code::MissingKey)
+            Diagnostic::error(Code::MissingKey, "`flink.version` is required")
                 .at(&t.loc)
                 .label("no version here")
                 .help("add `version = \"2.2.1\"` to [flink]: the full X.Y.Z runtime version"),
@@ -239,8 +233,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     let parts: Vec<Option<u32>> = v.value.split('.').map(|p| p.parse().ok()).collect();
     let [Some(major), Some(minor), Some(patch)] = parts[..] else {
         d.push(
-            Diagnostic::error(format!("`flink.version` must be a full X.Y.Z version, found {:?}", v.value))
-                .code(Code::UnsupportedFlinkVersion)
+            Diagnostic::error(Code::UnsupportedFlinkVersion, format!("`flink.version` must be a full X.Y.Z version, found {:?}", v.value))
                 .at(&v.loc)
                 .label("e.g. \"2.2.1\"")
                 .help("the patch version decides the base image and PyFlink release; a bare minor would float"),
@@ -250,8 +243,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     let known = || FLINK_MINORS.iter().map(|m| format!("{}.{}.{}", m.major, m.minor, m.newest_patch)).collect::<Vec<_>>().join(", ");
     if (major, minor) < (1, 19) {
         d.push(
-            Diagnostic::error(format!("Flink {}.{} is not supported", major, minor))
-                .code(Code::UnsupportedFlinkVersion)
+            Diagnostic::error(Code::UnsupportedFlinkVersion, format!("Flink {}.{} is not supported", major, minor))
                 .at(&v.loc)
                 .label("below 1.19")
                 .help(format!("upgrade to a supported version: {}", known())),
@@ -260,8 +252,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     }
     let Some(m) = FlinkMinor::find(major, minor) else {
         d.push(
-            Diagnostic::error(format!("Flink {major}.{minor} is not known to this flinkops"))
-                .code(Code::UnsupportedFlinkVersion)
+            Diagnostic::error(Code::UnsupportedFlinkVersion, format!("Flink {major}.{minor} is not known to this flinkops"))
                 .at(&v.loc)
                 .label("unknown minor")
                 .help(format!("known versions (newest patch of each): {}", known())),
@@ -270,11 +261,13 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     };
     if patch > m.newest_patch {
         d.push(
-            Diagnostic::error(format!(
-                "Flink {} is not released (newest {}.{} patch known: {}.{}.{})",
-                v.value, major, minor, major, minor, m.newest_patch
-            ))
-            .code(Code::UnsupportedFlinkVersion)
+            Diagnostic::error(
+                Code::UnsupportedFlinkVersion,
+                format!(
+                    "Flink {} is not released (newest {}.{} patch known: {}.{}.{})",
+                    v.value, major, minor, major, minor, m.newest_patch
+                ),
+            )
             .at(&v.loc)
             .label("no image or PyFlink release for this version")
             .help(format!("use {}.{}.{}", major, minor, m.newest_patch)),
@@ -283,15 +276,17 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     }
     if m.min_operator > operator {
         d.push(
-            Diagnostic::error(format!(
-                "Flink {}.{} (flinkVersion {}) needs operator {}; the project targets {}",
-                major,
-                minor,
-                m.crd_version,
-                m.min_operator.as_str(),
-                operator.as_str()
-            ))
-            .code(Code::FlinkNeedsNewerOperator)
+            Diagnostic::error(
+                Code::FlinkNeedsNewerOperator,
+                format!(
+                    "Flink {}.{} (flinkVersion {}) needs operator {}; the project targets {}",
+                    major,
+                    minor,
+                    m.crd_version,
+                    m.min_operator.as_str(),
+                    operator.as_str()
+                ),
+            )
             .at(&v.loc)
             .label("the targeted operator's CRD rejects this flinkVersion")
             .help(format!("set [target] operator = \"{}\" in flinkops.toml, or use Flink 2.2.1", m.min_operator.as_str())),
@@ -300,8 +295,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
     }
     if !m.maintained {
         d.push(
-            Diagnostic::warning(format!("Flink {}.{} is no longer maintained upstream", major, minor))
-                .code(Code::FlinkUnmaintained)
+            Diagnostic::warning(Code::FlinkUnmaintained, format!("Flink {}.{} is no longer maintained upstream", major, minor))
                 .at(&v.loc)
                 .label("no more bug or security fixes")
                 .help("plan an upgrade to Flink 1.20 or 2.x"),
@@ -313,8 +307,7 @@ pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Opt
 fn check_explicit_image(img: &Sp<String>, v: &FlinkVersion, d: &mut Diagnostics) {
     if let Err(why) = image::check_pinned(&img.value) {
         d.push(
-            Diagnostic::error(format!("image {:?} {why}", img.value))
-                .code(Code::NotPinned)
+            Diagnostic::error(Code::NotPinned, format!("image {:?} {why}", img.value))
                 .at(&img.loc)
                 .label("not pinned")
                 .help("pin the image with a full version tag (e.g. :2.2.1-scala_2.12-java17) or an @sha256: digest"),
@@ -326,8 +319,7 @@ fn check_explicit_image(img: &Sp<String>, v: &FlinkVersion, d: &mut Diagnostics)
         let iv = image::official_flink_version(tag);
         if iv != v.to_string() {
             d.push(
-                Diagnostic::error(format!("image {:?} runs Flink {iv}, but flink.version is {v}", img.value))
-                    .code(Code::FlinkVersionMismatch)
+                Diagnostic::error(Code::FlinkVersionMismatch, format!("image {:?} runs Flink {iv}, but flink.version is {v}", img.value))
                     .at(&img.loc)
                     .label("version mismatch")
                     .help(format!("use `flink:{v}-scala_2.12-java<NN>`, or change flink.version")),
@@ -374,8 +366,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
     for (k, e) in &t.entries {
         let Some(v) = scalar_string(&e.node) else {
             d.push(
-                Diagnostic::error(format!("`{k}` in [flink.config] must be a string, number or boolean"))
-                    .code(Code::WrongType)
+                Diagnostic::error(Code::WrongType, format!("`{k}` in [flink.config] must be a string, number or boolean"))
                     .at(&e.node.loc)
                     .label(format!("found {}", e.node.value.type_name()))
                     .help("flinkConfiguration is a flat map of strings: write the dotted key in quotes"),
@@ -384,8 +375,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         };
         if is_secret_looking(k) {
             d.push(
-                Diagnostic::error(format!("secret-looking key `{k}` in [flink.config]"))
-                    .code(Code::SecretInPlainText)
+                Diagnostic::error(Code::SecretInPlainText, format!("secret-looking key `{k}` in [flink.config]"))
                     .at(&e.key_loc)
                     .label("flinkConfiguration is stored in plain text")
                     .help(format!(
@@ -397,8 +387,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         }
         if flinkconf::FORBIDDEN_KEYS.contains(&k.as_str()) {
             d.push(
-                Diagnostic::error(format!("`{k}` is set by the Flink Kubernetes Operator"))
-                    .code(Code::OperatorOwnedKey)
+                Diagnostic::error(Code::OperatorOwnedKey, format!("`{k}` is set by the Flink Kubernetes Operator"))
                     .at(&e.key_loc)
                     .label("the operator owns this key")
                     .help("remove it: the namespace and cluster id come from the FlinkDeployment itself"),
@@ -408,12 +397,14 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         let mut key = k.clone();
         if let Some(cur) = flinkconf::current_name(k, minor) {
             d.push(
-                Diagnostic::warning(if minor.keys.checkpoint_dir == "state.checkpoints.dir" && k.starts_with("execution.checkpointing.") {
-                    format!("`{k}` does not exist before Flink 1.20; using its Flink {} name `{cur}`", minor.label())
-                } else {
-                    format!("`{k}` is deprecated on Flink {}; using `{cur}`", minor.label())
-                })
-                .code(Code::DeprecatedConfigKey)
+                Diagnostic::warning(
+                    Code::DeprecatedConfigKey,
+                    if minor.keys.checkpoint_dir == "state.checkpoints.dir" && k.starts_with("execution.checkpointing.") {
+                        format!("`{k}` does not exist before Flink 1.20; using its Flink {} name `{cur}`", minor.label())
+                    } else {
+                        format!("`{k}` is deprecated on Flink {}; using `{cur}`", minor.label())
+                    },
+                )
                 .at(&e.key_loc)
                 .label("deprecated key")
                 .help(format!("write `\"{cur}\"` instead")),
@@ -422,8 +413,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         }
         if let Some(field) = owned_key(&key, minor) {
             d.push(
-                Diagnostic::error(format!("`{key}` is set by flinkops from `{field}`"))
-                    .code(Code::TypedFieldKey)
+                Diagnostic::error(Code::TypedFieldKey, format!("`{key}` is set by flinkops from `{field}`"))
                     .at(&e.key_loc)
                     .label("would conflict with the typed setting")
                     .help(format!("remove it from [flink.config] and set `{field}` instead")),
@@ -432,11 +422,13 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
         }
         if out.contains_key(&key) {
             d.push(
-                Diagnostic::error(format!("`{key}` is set twice in [flink.config] (once under a deprecated name)"))
-                    .code(Code::DuplicateConfigKey)
-                    .at(&e.key_loc)
-                    .label("duplicate after renaming")
-                    .help("keep only the current name"),
+                Diagnostic::error(
+                    Code::DuplicateConfigKey,
+                    format!("`{key}` is set twice in [flink.config] (once under a deprecated name)"),
+                )
+                .at(&e.key_loc)
+                .label("duplicate after renaming")
+                .help("keep only the current name"),
             );
             continue;
         }
@@ -445,8 +437,7 @@ fn flink_config(t: &Table, minor: &FlinkMinor, d: &mut Diagnostics) -> IndexMap<
     }
     for (short, long) in flinkconf::overlapping_prefixes(out.keys().map(String::as_str)) {
         d.push(
-            Diagnostic::error(format!("`{short}` is a prefix of `{long}` in [flink.config]"))
-                .code(Code::OverlappingConfigKeys)
+            Diagnostic::error(Code::OverlappingConfigKeys, format!("`{short}` is a prefix of `{long}` in [flink.config]"))
                 .at(&locs[short])
                 .label("overlapping keys")
                 .note("the operator rejects a configuration key that is a prefix of another on Flink 2.x (FLINK-37405), and YAML config cannot hold both")
@@ -471,8 +462,7 @@ pub(super) fn secret_ref(t: &Table, d: &mut Diagnostics) -> Option<(String, Stri
     let s = opt_str(t, "secret", "a secret reference", d)?;
     let Some(k) = opt_str(t, "key", "a secret reference", d) else {
         d.push(
-            Diagnostic::error("a secret reference needs `key`")
-                .code(Code::MissingKey)
+            Diagnostic::error(Code::MissingKey, "a secret reference needs `key`")
                 .at(&t.loc)
                 .help("write `{ secret = \"name\", key = \"password\" }`"),
         );
@@ -480,8 +470,7 @@ pub(super) fn secret_ref(t: &Table, d: &mut Diagnostics) -> Option<(String, Stri
     };
     if !crate::validate::names::is_dns1123_subdomain(&s.value) {
         d.push(
-            Diagnostic::error(format!("secret name {:?} is not a valid Kubernetes name", s.value))
-                .code(Code::InvalidName)
+            Diagnostic::error(Code::InvalidName, format!("secret name {:?} is not a valid Kubernetes name", s.value))
                 .at(&s.loc)
                 .label("invalid name"),
         );
@@ -495,8 +484,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
     for (k, e) in &t.entries {
         if !is_env_name(k) || k.starts_with("FLINKOPS_") {
             d.push(
-                Diagnostic::error(format!("`{k}` is not a usable environment variable name"))
-                    .code(Code::InvalidEnvName)
+                Diagnostic::error(Code::InvalidEnvName, format!("`{k}` is not a usable environment variable name"))
                     .at(&e.key_loc)
                     .label("invalid name")
                     .help("use letters, digits and `_`, not starting with a digit; the FLINKOPS_ prefix is reserved"),
@@ -509,8 +497,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
                     out.push(EnvVar { name: k.clone(), value: EnvValue::Secret { secret, key } });
                 } else {
                     d.push(
-                        Diagnostic::error(format!("`{k}` in [flink.env] must be a string or `{{ secret, key }}`"))
-                            .code(Code::WrongType)
+                        Diagnostic::error(Code::WrongType, format!("`{k}` in [flink.env] must be a string or `{{ secret, key }}`"))
                             .at(&e.node.loc)
                             .label("a table that is not a secret reference"),
                     );
@@ -518,8 +505,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
             }
             _ if is_secret_looking(k) => {
                 d.push(
-                    Diagnostic::error(format!("secret literal in [flink.env]: `{k}` holds a value in plain text"))
-                        .code(Code::SecretInPlainText)
+                    Diagnostic::error(Code::SecretInPlainText, format!("secret literal in [flink.env]: `{k}` holds a value in plain text"))
                         .at(&e.node.loc)
                         .label("secrets never appear as literals")
                         .help(format!(
@@ -531,8 +517,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
             _ => match scalar_string(&e.node) {
                 Some(s) => out.push(EnvVar { name: k.clone(), value: EnvValue::Literal(s) }),
                 None => d.push(
-                    Diagnostic::error(format!("`{k}` in [flink.env] must be a string or `{{ secret, key }}`"))
-                        .code(Code::WrongType)
+                    Diagnostic::error(Code::WrongType, format!("`{k}` in [flink.env] must be a string or `{{ secret, key }}`"))
                         .at(&e.node.loc)
                         .label(format!("found {}", e.node.value.type_name())),
                 ),

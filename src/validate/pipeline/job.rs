@@ -16,7 +16,7 @@ use crate::validate::read::*;
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkVersion};
 
 /// The keys of `[job]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const JOB_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::JOB);
+pub const JOB_KEYS: &[&str] = crate::spec::raw::Job::FIELDS;
 /// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
 /// (SPEC §13.6).
 pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";
@@ -30,8 +30,7 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
         Ok(r) => r,
         Err(why) => {
             d.push(
-                Diagnostic::error(format!("`{key}` path {:?} {why}", v.value))
-                    .code(Code::InvalidRepoPath)
+                Diagnostic::error(Code::InvalidRepoPath, format!("`{key}` path {:?} {why}", v.value))
                     .at(&v.loc)
                     .label("must stay inside the repository")
                     .help("paths are relative to the repository root, e.g. \"jobs/my_job/main.py\""),
@@ -54,7 +53,7 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
             "copy the file into the repository; the image is built from the repository alone",
         ),
     };
-    d.push(Diagnostic::error(format!("`{key}` file `{rel}` {what}")).code(code).at(&v.loc).label(label).help(help));
+    d.push(Diagnostic::error(code, format!("`{key}` file `{rel}` {what}")).at(&v.loc).label(label).help(help));
     None
 }
 
@@ -79,7 +78,7 @@ pub(super) fn job(
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let minor = version.map(|v| v.minor);
-    let kind_v = opt_choice(t, "kind", "[job]", crate::schema::keys::JOB_KINDS, d);
+    let kind_v = opt_choice(t, "kind", "[job]", crate::spec::raw::JobKind::WORDS, d);
     if t.get("kind").is_none() {
         required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
     }
@@ -125,7 +124,7 @@ pub(super) fn job(
     let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
     let savepoint_dir = state_cx.savepoint_dir;
     let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
-    let um = opt_choice(t, "upgrade_mode", "[job]", crate::schema::keys::UPGRADE_MODES, d);
+    let um = opt_choice(t, "upgrade_mode", "[job]", crate::spec::raw::UpgradeMode::WORDS, d);
     let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
         Some("savepoint") => UpgradeMode::Savepoint,
         Some("last-state") => UpgradeMode::LastState,
@@ -133,15 +132,14 @@ pub(super) fn job(
     };
     if bounded && let Some(um) = um.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
         d.push(
-            Diagnostic::error(format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
-                .code(Code::BoundedJobConflict)
+            Diagnostic::error(Code::BoundedJobConflict, format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
                 .at(&um.loc)
                 .label("a finished BATCH job has no state to carry over")
                 .note("the operator runs a bounded job again from the start whenever its spec changes")
                 .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
         );
     }
-    let state = match opt_choice(t, "state", "[job]", crate::schema::keys::JOB_STATES, d) {
+    let state = match opt_choice(t, "state", "[job]", crate::spec::raw::JobState::WORDS, d) {
         Some(s) if s.value == "suspended" => JobState::Suspended,
         _ => JobState::Running,
     };
@@ -150,8 +148,7 @@ pub(super) fn job(
         && !is_uri(&i.value)
     {
         d.push(
-            Diagnostic::error(format!("`initial_savepoint` {:?} is not a URI", i.value))
-                .code(Code::NotAUri)
+            Diagnostic::error(Code::NotAUri, format!("`initial_savepoint` {:?} is not a URI", i.value))
                 .at(&i.loc)
                 .label("expected e.g. s3://bucket/savepoints/savepoint-1234")
                 .help("give the full savepoint path with its scheme"),
@@ -163,8 +160,7 @@ pub(super) fn job(
     let restart_nonce = nonce(t, "restart_nonce", d);
     if savepoint_nonce > 0 && savepoint_dir.is_none() {
         d.push(
-            Diagnostic::error("`savepoint_nonce` needs `flink.savepoint_dir`")
-                .code(Code::NeedsSetting)
+            Diagnostic::error(Code::NeedsSetting, "`savepoint_nonce` needs `flink.savepoint_dir`")
                 .at(&t.get("savepoint_nonce").unwrap().node.loc)
                 .label("a savepoint needs somewhere to go")
                 .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
@@ -172,8 +168,7 @@ pub(super) fn job(
     }
     if redeploy_nonce > 0 && initial.is_none() {
         d.push(
-            Diagnostic::error("`redeploy_nonce` needs `initial_savepoint`")
-                .code(Code::NeedsSetting)
+            Diagnostic::error(Code::NeedsSetting, "`redeploy_nonce` needs `initial_savepoint`")
                 .at(&t.get("redeploy_nonce").unwrap().node.loc)
                 .label("redeploy from which savepoint?")
                 .help("set `initial_savepoint` to the savepoint path (see `flinkops restore`)"),
@@ -185,8 +180,7 @@ pub(super) fn job(
             d.push(not_a_duration("periodic_savepoint", &e, &p.loc));
         } else if bounded && p.value.trim() != "0" {
             d.push(
-                Diagnostic::error("a bounded job cannot take periodic savepoints")
-                    .code(Code::BoundedJobConflict)
+                Diagnostic::error(Code::BoundedJobConflict, "a bounded job cannot take periodic savepoints")
                     .at(&p.loc)
                     .label("BATCH jobs do not savepoint")
                     .help("remove `periodic_savepoint`, or drop `bounded`"),
@@ -195,8 +189,7 @@ pub(super) fn job(
             // "0" turns the periodic savepoint off, also the default of SPEC §13.6.
         } else if savepoint_dir.is_none() {
             d.push(
-                Diagnostic::error("`periodic_savepoint` needs `flink.savepoint_dir`")
-                    .code(Code::NeedsSetting)
+                Diagnostic::error(Code::NeedsSetting, "`periodic_savepoint` needs `flink.savepoint_dir`")
                     .at(&p.loc)
                     .label("periodic savepoints need somewhere to go")
                     .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
@@ -219,11 +212,13 @@ pub(super) fn job(
                         && ver.trim() != v.to_string()
                     {
                         d.push(
-                            Diagnostic::error(format!("requirement {:?} disagrees with flink.version {v}", r.value))
-                                .code(Code::FlinkVersionMismatch)
-                                .at(&r.loc)
-                                .label("PyFlink must match the Flink runtime")
-                                .help("remove it: flinkops installs apache-flink with flink.version itself"),
+                            Diagnostic::error(
+                                Code::FlinkVersionMismatch,
+                                format!("requirement {:?} disagrees with flink.version {v}", r.value),
+                            )
+                            .at(&r.loc)
+                            .label("PyFlink must match the Flink runtime")
+                            .help("remove it: flinkops installs apache-flink with flink.version itself"),
                         );
                     }
                     continue;
@@ -231,8 +226,7 @@ pub(super) fn job(
                 requirements.push(r.value.trim().to_string());
             }
             _ => d.push(
-                Diagnostic::error(format!("requirement {:?} is not pinned", r.value))
-                    .code(Code::NotPinned)
+                Diagnostic::error(Code::NotPinned, format!("requirement {:?} is not pinned", r.value))
                     .at(&r.loc)
                     .label("expected `name==version`")
                     .help("pin every requirement with `==` so the image is reproducible, e.g. \"redis==5.2.1\""),
@@ -241,8 +235,7 @@ pub(super) fn job(
     }
     if !requirements.is_empty() && matches!(kind, Some(JobKind::Jar { .. })) {
         d.push(
-            Diagnostic::error("`requirements` only apply to python and sql jobs")
-                .code(Code::NotForJobKind)
+            Diagnostic::error(Code::NotForJobKind, "`requirements` only apply to python and sql jobs")
                 .at(&t.get("requirements").unwrap().node.loc)
                 .label("jar jobs bundle their dependencies in the jar"),
         );
@@ -261,8 +254,7 @@ pub(super) fn job(
                 }
             }
             None => d.push(
-                Diagnostic::error(format!("the {} connector has no release for Flink {}", c.value, m.label()))
-                    .code(Code::NotForThisFlink)
+                Diagnostic::error(Code::NotForThisFlink, format!("the {} connector has no release for Flink {}", c.value, m.label()))
                     .at(&c.loc)
                     .label("no connector build for this Flink minor")
                     .help(format!(
@@ -277,10 +269,7 @@ pub(super) fn job(
     for g in &exclude {
         if let Err(e) = globset::Glob::new(&g.value) {
             d.push(
-                Diagnostic::error(format!("`exclude` glob {:?} is invalid: {e}", g.value))
-                    .code(Code::InvalidGlob)
-                    .at(&g.loc)
-                    .label("bad glob"),
+                Diagnostic::error(Code::InvalidGlob, format!("`exclude` glob {:?} is invalid: {e}", g.value)).at(&g.loc).label("bad glob"),
             );
         }
     }
@@ -320,8 +309,7 @@ pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink
         for (v, key) in [(&checkpoint_dir, "checkpoint_dir"), (&savepoint_dir, "savepoint_dir")] {
             if v.is_none() {
                 d.push(
-                    Diagnostic::error(format!("`upgrade_mode = \"{}\"` needs `flink.{key}`", j.upgrade_mode.as_str()))
-                        .code(Code::NeedsSetting)
+                    Diagnostic::error(Code::NeedsSetting, format!("`upgrade_mode = \"{}\"` needs `flink.{key}`", j.upgrade_mode.as_str()))
                         .at(&um_loc)
                         .label("stateful upgrades need durable state")
                         .help(format!(
@@ -334,8 +322,7 @@ pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink
     }
     if j.upgrade_mode == UpgradeMode::LastState && !high_availability {
         d.push(
-            Diagnostic::error("`upgrade_mode = \"last-state\"` needs `flink.high_availability = true`")
-                .code(Code::NeedsSetting)
+            Diagnostic::error(Code::NeedsSetting, "`upgrade_mode = \"last-state\"` needs `flink.high_availability = true`")
                 .at(&um_loc)
                 .label("last-state reads the latest checkpoint from HA metadata")
                 .help("set high_availability = true with an ha_dir, or use upgrade_mode = \"savepoint\""),

@@ -15,7 +15,7 @@ use crate::validate::project::labels;
 use crate::validate::read::*;
 
 /// The keys of the pipeline file, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const PIPELINE_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::PIPELINE);
+pub const PIPELINE_KEYS: &[&str] = crate::spec::raw::Pipeline::FIELDS;
 
 /// The pipeline's identity and metadata.
 pub(super) struct Top {
@@ -58,8 +58,7 @@ fn check_name(name: &str, loc: Option<&Loc>, file: Option<&Loc>, d: &mut Diagnos
     if is_dns1123_label(name) && name.len() <= 45 {
         return;
     }
-    let mut diag = Diagnostic::error(format!("pipeline name {name:?} is not a DNS-1123 label of at most 45 characters"))
-        .code(Code::InvalidName)
+    let mut diag = Diagnostic::error(Code::InvalidName, format!("pipeline name {name:?} is not a DNS-1123 label of at most 45 characters"))
         .at_opt(loc.or(file))
         .label(if loc.is_some() { "invalid pipeline name" } else { "the file name is the pipeline name" })
         .note("the name prefixes every object name (e.g. `<name>-scaler`, CronJob `<name>-<entry>`), so it must stay short");

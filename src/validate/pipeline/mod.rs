@@ -100,8 +100,7 @@ fn sub<'t>(t: &'t Table, key: &str, parent: &str, known: &[&str], d: &mut Diagno
 fn required<T>(v: Option<T>, what: &str, at: &Loc, help: &str, d: &mut Diagnostics) -> Option<T> {
     if v.is_none() {
         d.push(
-            Diagnostic::error(format!("`{what}` is required"))
-                .code(Code::MissingKey)
+            Diagnostic::error(Code::MissingKey, format!("`{what}` is required"))
                 .at(at)
                 .label(format!("`{what}` missing here"))
                 .help(help.to_string()),
@@ -113,7 +112,7 @@ fn required<T>(v: Option<T>, what: &str, at: &Loc, help: &str, d: &mut Diagnosti
 /// The error for `v`, which is not one of the `known` words of `what` ("connector", "preset"),
 /// suggesting the closest one when it looks like a typo.
 fn unknown_word(what: &str, v: &Sp<String>, known: &[&str], label: String) -> Diagnostic {
-    let diag = Diagnostic::error(format!("unknown {what} {:?}", v.value)).code(Code::NotOneOf).at(&v.loc).label(label);
+    let diag = Diagnostic::error(Code::NotOneOf, format!("unknown {what} {:?}", v.value)).at(&v.loc).label(label);
     match suggest(&v.value, known) {
         Some(s) => diag.help(format!("did you mean {s:?}?")),
         None => diag,
@@ -123,7 +122,7 @@ fn unknown_word(what: &str, v: &Sp<String>, known: &[&str], label: String) -> Di
 /// The error for `key`'s value, which [`flinkconf::parse_duration`](crate::validate::flinkconf::parse_duration)
 /// refused with `why`.
 fn not_a_duration(key: &str, why: &str, at: &Loc) -> Diagnostic {
-    Diagnostic::error(format!("`{key}`: {why}")).code(Code::InvalidDuration).at(at).label("not a duration")
+    Diagnostic::error(Code::InvalidDuration, format!("`{key}`: {why}")).at(at).label("not a duration")
 }
 
 /// Validates one pipeline. Returns `None` when an error makes the pipeline unusable.

@@ -12,9 +12,9 @@ use crate::validate::memory::{self, MemorySize, Role};
 use crate::validate::read::*;
 
 /// The keys of `[resources]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const RESOURCES_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::RESOURCES);
+pub const RESOURCES_KEYS: &[&str] = crate::spec::raw::Resources::FIELDS;
 /// The keys of `[resources.taskmanager]` and `[resources.jobmanager]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const CONTAINER_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::CONTAINER);
+pub const CONTAINER_KEYS: &[&str] = crate::spec::raw::Container::FIELDS;
 
 /// A resource profile of SPEC §5.
 pub struct Profile {
@@ -27,11 +27,11 @@ pub struct Profile {
 
 /// The resource profiles of SPEC §5; `small` is the default.
 pub const PROFILES: &[Profile] = &[
-    Profile { name: "micro", tm_cpu: 0.2, tm_memory: "1024m", min_replicas: 1, max_replicas: 2 },
-    Profile { name: "small", tm_cpu: 0.5, tm_memory: "1024m", min_replicas: 1, max_replicas: 3 },
-    Profile { name: "medium", tm_cpu: 1.0, tm_memory: "2048m", min_replicas: 2, max_replicas: 5 },
-    Profile { name: "large", tm_cpu: 2.0, tm_memory: "4096m", min_replicas: 2, max_replicas: 10 },
-    Profile { name: "xlarge", tm_cpu: 4.0, tm_memory: "8192m", min_replicas: 3, max_replicas: 20 },
+    Profile { name: crate::spec::raw::Profile::Micro.word(), tm_cpu: 0.2, tm_memory: "1024m", min_replicas: 1, max_replicas: 2 },
+    Profile { name: crate::spec::raw::Profile::Small.word(), tm_cpu: 0.5, tm_memory: "1024m", min_replicas: 1, max_replicas: 3 },
+    Profile { name: crate::spec::raw::Profile::Medium.word(), tm_cpu: 1.0, tm_memory: "2048m", min_replicas: 2, max_replicas: 5 },
+    Profile { name: crate::spec::raw::Profile::Large.word(), tm_cpu: 2.0, tm_memory: "4096m", min_replicas: 2, max_replicas: 10 },
+    Profile { name: crate::spec::raw::Profile::Xlarge.word(), tm_cpu: 4.0, tm_memory: "8192m", min_replicas: 3, max_replicas: 20 },
 ];
 const JM_CPU: f64 = 0.5;
 const JM_MEMORY: &str = "1024m";
@@ -54,8 +54,7 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
             Some(v) if v.value > 0.0 && v.value <= 1024.0 => v.value,
             Some(v) => {
                 d.push(
-                    Diagnostic::error(format!("`cpu` in {section} must be between 0 and 1024"))
-                        .code(Code::OutOfRange)
+                    Diagnostic::error(Code::OutOfRange, format!("`cpu` in {section} must be between 0 and 1024"))
                         .at(&v.loc)
                         .label("out of range"),
                 );
@@ -68,8 +67,7 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
                 Ok(x) => x,
                 Err(e) => {
                     d.push(
-                        Diagnostic::error(format!("`memory` in {section}: {e}"))
-                            .code(Code::InvalidMemorySize)
+                        Diagnostic::error(Code::InvalidMemorySize, format!("`memory` in {section}: {e}"))
                             .at(&m.loc)
                             .label("not a memory size")
                             .help("write Flink notation such as \"2048m\" or \"4g\" (binary units)"),

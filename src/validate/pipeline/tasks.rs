@@ -15,7 +15,7 @@ use crate::validate::read::*;
 use crate::validate::secrets::{is_secret_looking, secret_env_name};
 
 /// The keys of a `[[tasks]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const TASK_KEYS: &[&str] = crate::schema::keys::key_names!(crate::schema::keys::TASK);
+pub const TASK_KEYS: &[&str] = crate::spec::raw::Task::FIELDS;
 
 /// Compiles `[[tasks]]`: params to JSON with secrets turned into `{"secret_env": …}`, and the
 /// matching environment variables appended to `env`.
@@ -24,7 +24,7 @@ pub(super) fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Ve
     let mut out: Vec<Task> = vec![];
     for n in items {
         let Value::Table(tt) = &n.value else {
-            d.push(Diagnostic::error("each [[tasks]] entry must be a table").code(Code::WrongType).at(&n.loc).label("not a table"));
+            d.push(Diagnostic::error(Code::WrongType, "each [[tasks]] entry must be a table").at(&n.loc).label("not a table"));
             continue;
         };
         check_keys(tt, "[[tasks]]", TASK_KEYS, d);
@@ -40,8 +40,7 @@ pub(super) fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Ve
         }
         if out.iter().any(|x| x.name == name.value) {
             d.push(
-                Diagnostic::error(format!("duplicate task {:?}", name.value))
-                    .code(Code::DuplicateName)
+                Diagnostic::error(Code::DuplicateName, format!("duplicate task {:?}", name.value))
                     .at(&name.loc)
                     .label("task names must be unique"),
             );
@@ -67,8 +66,7 @@ fn params_json(t: &Table, task: &str, path: &mut Vec<String>, env: &mut Vec<EnvV
                     let var = secret_env_name(task, path);
                     if env.iter().any(|x| x.name == var) {
                         d.push(
-                            Diagnostic::error(format!("two secret parameters map to the same variable {var}"))
-                                .code(Code::SecretEnvCollision)
+                            Diagnostic::error(Code::SecretEnvCollision, format!("two secret parameters map to the same variable {var}"))
                                 .at(&e.key_loc)
                                 .label("name collision")
                                 .help("rename one of the parameters"),
@@ -81,11 +79,10 @@ fn params_json(t: &Table, task: &str, path: &mut Vec<String>, env: &mut Vec<EnvV
             },
             _ if is_secret_looking(k) && !matches!(e.node.value, Value::Table(_) | Value::Boolean(_)) => {
                 d.push(
-                    Diagnostic::error(format!(
-                        "secret literal in task {task:?}: parameter `{}` holds a value in plain text",
-                        path.join(".")
-                    ))
-                    .code(Code::SecretInPlainText)
+                    Diagnostic::error(
+                        Code::SecretInPlainText,
+                        format!("secret literal in task {task:?}: parameter `{}` holds a value in plain text", path.join(".")),
+                    )
                     .at(&e.node.loc)
                     .label("secrets never appear as literals")
                     .help(format!("store it in a Kubernetes Secret and write `{k} = {{ secret = \"<secret name>\", key = \"<key>\" }}`")),
@@ -107,8 +104,7 @@ fn node_json(v: &Value, n: &Node, task: &str, path: &mut Vec<String>, env: &mut 
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
             || {
                 d.push(
-                    Diagnostic::error("task parameters cannot be NaN or infinite")
-                        .code(Code::ParamNotJson)
+                    Diagnostic::error(Code::ParamNotJson, "task parameters cannot be NaN or infinite")
                         .at(&n.loc)
                         .label("not representable in JSON"),
                 );

@@ -1,0 +1,340 @@
+//! Spec phase: the typed raw input — one serde type per section of the three files a user
+//! writes (`flinkops.toml`, pipeline files and templates, `overlays/<env>/overlay.toml`).
+//!
+//! In: a spanned [`Table`] (templates and overlays already merged into it). Out: these types,
+//! through [`from_table`], with every problem of shape — unknown keys, wrong types, words
+//! outside a closed set — reported as a diagnostic (all of them, not the first); a value that is
+//! wrong becomes `None`, as if it were unset, so its siblings are still read. Nothing here
+//! checks what a value means (ranges, names, cross-key rules): that is the validate phase.
+//!
+//! The same types are the source of the JSON Schemas and of `docs/reference.md`
+//! (`crate::schema`): the doc comment of a field is its description there (its meaning, then
+//! `Default: …` or `Required.`), and every closed set of words is an enum here, spelt once.
+
+pub mod de;
+mod overlay;
+mod pipeline;
+mod project;
+
+use std::marker::PhantomData;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+
+use crate::diag::Loc;
+use crate::spec::Node;
+
+pub use de::{from_node, from_table, suggest, unknown_keys};
+pub use overlay::*;
+pub use pipeline::*;
+pub use project::*;
+
+/// Kubernetes' DNS-1123 label (RFC 1123), as `validate::names` checks it.
+pub(crate) const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+// What a string holds, for people: the schema's `x-form` annotation, which docs/reference.md
+// shows in its type column (JSON Schema validators ignore unknown keywords).
+pub(crate) const FORM_DURATION: &str = "duration, e.g. \"60s\", \"10m\", \"1h\"";
+pub(crate) const FORM_MEMORY: &str = "memory size, e.g. \"2048m\", \"4g\"";
+pub(crate) const FORM_ZONE: &str = "IANA time-zone name";
+pub(crate) const FORM_CRON: &str = "cron, 5 fields or an @-shortcut";
+pub(crate) const FORM_PATH: &str = "path";
+pub(crate) const FORM_URI: &str = "URI, e.g. \"s3://bucket/{env}/{name}\"";
+pub(crate) const FORM_DATE: &str = "date (YYYY-MM-DD)";
+
+/// Declares a section: a struct whose every field is optional (a wrong value reads as `None`,
+/// reported), closed to unknown keys, with [`FIELDS`](Project::FIELDS) listing its keys.
+macro_rules! section {
+    ($(#[$m:meta])* pub struct $name:ident { $( $(#[$fm:meta])* pub $f:ident : $t:ty, )* }) => {
+        #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$m])*
+        pub struct $name {
+            $( $(#[$fm])* #[serde(default, deserialize_with = "crate::spec::raw::de::lenient")] pub $f: $t, )*
+        }
+        impl $name {
+            /// The keys of this table, in declaration order.
+            pub const FIELDS: &'static [&'static str] = &[$(stringify!($f)),*];
+        }
+    };
+}
+pub(crate) use section;
+
+/// Declares a closed set of words: each variant spelt once, as the word the user writes.
+macro_rules! words {
+    ($(#[$m:meta])* pub enum $name:ident { $( $v:ident = $w:literal, )* }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, schemars::JsonSchema)]
+        #[schemars(inline)]
+        $(#[$m])*
+        pub enum $name { $( #[serde(rename = $w)] $v, )* }
+        impl $name {
+            /// Every value, in the order the documentation lists them.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+            /// The words, in the order of [`Self::ALL`].
+            pub const WORDS: &'static [&'static str] = &[$($w),*];
+            /// The word the user writes.
+            pub const fn word(self) -> &'static str {
+                match self { $($name::$v => $w),* }
+            }
+        }
+    };
+}
+pub(crate) use words;
+
+/// A value with the place it was written (file and byte span). Its JSON Schema is `T`'s.
+#[derive(Debug, Clone)]
+pub struct Sp<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Sp<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value of the spanned tree")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Sp<T>, D::Error> {
+                let loc = de::take_loc().ok_or_else(|| serde::de::Error::custom(de::ONLY_OURS))?;
+                Ok(Sp { value: T::deserialize(d)?, loc })
+            }
+        }
+        d.deserialize_newtype_struct(de::SPANNED, V(PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        g.subschema_for::<T>()
+    }
+}
+
+/// An array whose items are read one by one: an item of the wrong type is reported and left
+/// out, and the items after it are still read.
+#[derive(Debug, Clone)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> std::ops::Deref for List<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
+                let mut out = vec![];
+                while let Some(item) = seq.next_element::<de::Lenient<T>>()? {
+                    out.extend(item.0);
+                }
+                Ok(List(out))
+            }
+        }
+        d.deserialize_seq(V(PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for List<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Vec::<T>::schema_name()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        Vec::<T>::json_schema(g)
+    }
+}
+
+/// A value kept as its spanned tree, for the phase that gives it meaning (free-form tables
+/// such as `[flink.config]` and labels, or parts another phase validates, such as an overlay's
+/// patches); described to the JSON Schema as `T`. `TABLE`: the value must be a table (a wrong
+/// type is reported like any other).
+#[derive(Debug, Clone)]
+pub struct Raw<T, const TABLE: bool = false> {
+    pub node: Node,
+    _shape: PhantomData<fn() -> T>,
+}
+
+/// A [`Raw`] value that must be a table.
+pub type RawTable<T> = Raw<T, true>;
+
+impl<T, const TABLE: bool> Raw<T, TABLE> {
+    /// The table, when the value is one (always, for a [`RawTable`]).
+    pub fn table(&self) -> Option<&crate::spec::Table> {
+        match &self.node.value {
+            crate::spec::Value::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl<'de, T, const TABLE: bool> Deserialize<'de> for Raw<T, TABLE> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Node;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value of the spanned tree")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+                de::take_node().ok_or_else(|| E::custom(de::ONLY_OURS))
+            }
+        }
+        let name = if TABLE { de::RAW_TABLE } else { de::RAW };
+        Ok(Raw { node: d.deserialize_newtype_struct(name, V)?, _shape: PhantomData })
+    }
+}
+
+impl<T: JsonSchema, const TABLE: bool> JsonSchema for Raw<T, TABLE> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        g.subschema_for::<T>()
+    }
+}
+
+/// The keys `T` accepts, as serde hands them to a deserializer: for a section declared with
+/// `section!` this is its `FIELDS`; the tests check the two agree.
+#[cfg(test)]
+pub(crate) fn serde_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    de::fields_of::<T>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{Code, Diagnostics, Sources};
+    use crate::spec::Table;
+    use crate::validate::read;
+
+    fn parse(text: &str) -> Table {
+        let mut sources = Sources::default();
+        let mut d = Diagnostics::default();
+        let t = crate::spec::value::parse(sources.add("p.toml", text), text, &mut d).expect("valid TOML");
+        assert!(d.items.is_empty());
+        t
+    }
+
+    fn messages(d: &Diagnostics) -> Vec<String> {
+        d.items.iter().map(|x| format!("{:?} {} | {:?}", x.code, x.message, x.help)).collect()
+    }
+
+    #[test]
+    fn fields_are_the_keys_serde_reads() {
+        fn check<T: serde::de::DeserializeOwned>(fields: &[&str]) {
+            assert_eq!(serde_fields::<T>(), fields, "{}", std::any::type_name::<T>());
+        }
+        check::<ProjectFile>(ProjectFile::FIELDS);
+        check::<Project>(Project::FIELDS);
+        check::<Delivery>(Delivery::FIELDS);
+        check::<Pipeline>(Pipeline::FIELDS);
+        check::<Flink>(Flink::FIELDS);
+        check::<Job>(Job::FIELDS);
+        check::<ScheduleEntry>(ScheduleEntry::FIELDS);
+        check::<OverlayFile>(OverlayFile::FIELDS);
+        check::<OverlayPipeline>(OverlayPipeline::FIELDS);
+        assert_eq!(OverlayPipeline::FIELDS, Pipeline::FIELDS, "an overlay's pipeline has a pipeline's keys");
+    }
+
+    /// Every pipeline file and template of the repository and its fixtures reads without a
+    /// diagnostic.
+    #[test]
+    fn the_example_pipelines_and_templates_read_cleanly() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("pipelines"), root.join("templates")];
+        for f in std::fs::read_dir(root.join("tests/fixtures")).unwrap() {
+            let f = f.unwrap().path();
+            dirs.push(f.join("pipelines"));
+            dirs.push(f.join("templates"));
+        }
+        let mut read = 0;
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries {
+                let path = e.unwrap().path();
+                if path.extension().is_none_or(|x| x != "toml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut d = Diagnostics::default();
+                let p: Pipeline = from_table(&parse(&text), "the pipeline", &mut d);
+                assert!(d.items.is_empty(), "{}: {:?}", path.display(), messages(&d));
+                assert!(p.flink.is_some() || p.job.is_some() || p.autoscaling.is_some() || p.extends.is_some(), "{}", path.display());
+                read += 1;
+            }
+        }
+        assert!(read >= 14, "{read}");
+    }
+
+    /// A typo'd key, a wrong type and an unknown word are worded exactly as the key-by-key
+    /// readers of validate::read word them, and one bad value does not hide its siblings'.
+    #[test]
+    fn problems_read_as_validate_read_words_them() {
+        let t = parse(
+            "versoin = 1\n[flink]\nslots = \"two\"\nmode = \"standalon\"\nhigh_availability = true\n\
+             [job]\nargs = [\"a\", 2, \"c\"]\n[[tasks]]\nname = \"etl\"\nenabeld = true\n",
+        );
+        let mut d = Diagnostics::default();
+        let p: Pipeline = from_table(&t, "the pipeline", &mut d);
+
+        let mut expected = Diagnostics::default();
+        read::check_keys(&t, "the pipeline", Pipeline::FIELDS, &mut expected);
+        let crate::spec::Value::Table(flink) = &t.get("flink").unwrap().node.value else { panic!() };
+        read::opt_int(flink, "slots", "[flink]", &mut expected);
+        read::opt_choice(flink, "mode", "[flink]", DeployMode::WORDS, &mut expected);
+        let crate::spec::Value::Table(job) = &t.get("job").unwrap().node.value else { panic!() };
+        read::opt_str_list(job, "args", "[job]", &mut expected);
+        let crate::spec::Value::Array(tasks) = &t.get("tasks").unwrap().node.value else { panic!() };
+        let crate::spec::Value::Table(task) = &tasks[0].value else { panic!() };
+        read::check_keys(task, "[[tasks]]", Task::FIELDS, &mut expected);
+
+        let (mut got, mut want) = (messages(&d), messages(&expected));
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        let codes: Vec<Code> = d.items.iter().map(|x| x.code).collect();
+        for c in [Code::UnknownKey, Code::WrongType, Code::NotOneOf] {
+            assert!(codes.contains(&c), "{codes:?}");
+        }
+        // The siblings of the bad values are read.
+        let flink = p.flink.unwrap();
+        assert!(flink.slots.is_none() && flink.mode.is_none());
+        assert!(flink.high_availability.unwrap().value);
+        let args: Vec<String> = p.job.unwrap().args.unwrap().iter().map(|a| a.value.clone()).collect();
+        assert_eq!(args, ["a", "c"]);
+        assert_eq!(p.tasks.unwrap()[0].name.as_ref().unwrap().value, "etl");
+    }
+
+    #[test]
+    fn spans_point_at_values_and_words_read_as_enums() {
+        let text = "[autoscaling]\nmode = \"hpa\"\npreset = \"24x7_peak\"\n";
+        let mut d = Diagnostics::default();
+        let p: Pipeline = from_table(&parse(text), "the pipeline", &mut d);
+        assert!(d.items.is_empty());
+        let a = p.autoscaling.unwrap();
+        let mode = a.mode.unwrap();
+        assert_eq!(mode.value, AutoscalingMode::Hpa);
+        assert_eq!(&text[mode.loc.span.clone()], "\"hpa\"");
+        assert_eq!(a.preset.unwrap().value.word(), "24x7_peak");
+    }
+}
