@@ -277,7 +277,7 @@ fn load_envs(repo: &mut Repo, diags: &mut Diagnostics) {
             );
             continue;
         }
-        if !crate::validate::names::is_dns1123_label(&name) {
+        if !crate::names::is_dns1123_label(&name) {
             let at = folder_at(repo, &name);
             diags.push(
                 Diagnostic::error(crate::diag::Code::InvalidName, format!("environment folder `overlays/{name}` is not a DNS-1123 label"))

@@ -1,72 +1,13 @@
-//! Validate phase: Kubernetes naming rules (DNS-1123 labels and subdomains, label keys/values).
+//! Validate phase: the one error for a name that must be a DNS-1123 label and is not.
 //!
-//! In: user-written names. Out: yes/no, and the one error for a name that must be a DNS-1123
-//! label and is not (callers locate it and say where the name is used).
+//! In: user-written names. Out: the diagnostic (callers locate it and say where the name is
+//! used). The rules themselves are [`crate::names`], which the spec phase shares.
 
 use crate::diag::{Code, Diagnostic};
-
-/// RFC 1123 label: 1–63 lower-case alphanumerics or `-`, starting and ending alphanumeric.
-pub fn is_dns1123_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
+pub use crate::names::{is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value};
 
 /// The error for `value`, the `what` of a spec ("namespace", "task name"), that is not a
 /// DNS-1123 label.
 pub fn not_a_label(what: &str, value: &str) -> Diagnostic {
     Diagnostic::error(Code::InvalidName, format!("{what} {value:?} is not a DNS-1123 label"))
-}
-
-/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
-pub fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns1123_label)
-}
-
-/// A Kubernetes label key: optional DNS subdomain prefix and `/`, then a name of at most 63
-/// characters (alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric).
-pub fn is_label_key(s: &str) -> bool {
-    let (prefix, name) = match s.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, s),
-    };
-    prefix.is_none_or(|p| !p.is_empty() && is_dns1123_subdomain(p)) && is_label_value(name) && !name.is_empty()
-}
-
-/// A Kubernetes label value: empty, or at most 63 characters of alphanumerics, `-`, `_`, `.`,
-/// starting and ending alphanumeric.
-pub fn is_label_value(s: &str) -> bool {
-    if s.is_empty() {
-        return true;
-    }
-    let ok = |b: u8| b.is_ascii_alphanumeric();
-    s.len() <= 63 && s.bytes().all(|b| ok(b) || b == b'-' || b == b'_' || b == b'.') && ok(s.as_bytes()[0]) && ok(s.as_bytes()[s.len() - 1])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dns1123_labels() {
-        assert!(is_dns1123_label("flink-realtime-features"));
-        assert!(is_dns1123_label("a1"));
-        assert!(!is_dns1123_label("Flink"));
-        assert!(!is_dns1123_label("-a"));
-        assert!(!is_dns1123_label("a_b"));
-        assert!(!is_dns1123_label(&"a".repeat(64)));
-    }
-
-    #[test]
-    fn label_keys_and_values() {
-        assert!(is_label_key("app.kubernetes.io/managed-by"));
-        assert!(is_label_key("team"));
-        assert!(!is_label_key("/team"));
-        assert!(!is_label_key("Bad Prefix/x"));
-        assert!(is_label_value(""));
-        assert!(is_label_value("reco_v1.2"));
-        assert!(!is_label_value("-x"));
-    }
 }
