@@ -310,6 +310,9 @@ bad!(cron_that_never_fires, located: true, |r| {
 bad!(scheduled_mode_needs_a_scaler_image, located: true, |r| {
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\npreset = \"24x7_peak\"\n"));
 }, "needs `[scaler] image`", "sh, date and kubectl");
+bad!(kubernetes_older_than_autoscaling_v2, located: true, |r| {
+    write(r, "flinkops.toml", &format!("{PROJECT}\n[target]\nkubernetes = \"1.22\"\n"));
+}, "`kubernetes` must be a supported \"1.MINOR\" version, found \"1.22\"", "autoscaling/v2");
 bad!(native_strategy_needs_kubernetes_1_27, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}{SCALER}\n[target]\nkubernetes = \"1.26\"\n"));
     write(r, "pipelines/orders.toml", &format!("{PIPELINE}\n[autoscaling]\nmode = \"scheduled\"\nschedule_strategy = \"native\"\npreset = \"24x7_peak\"\n"));

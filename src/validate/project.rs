@@ -145,7 +145,9 @@ pub fn project(t: &Table, d: &mut Diagnostics) -> Option<Project> {
     let kubernetes = match &target.kubernetes {
         None => (1, 30),
         Some(k) => match parse_minor(&k.value) {
-            Some(v) if v.0 == 1 && v.1 >= 19 => v,
+            // Every pipeline's HPA is `autoscaling/v2`, served from Kubernetes 1.23 on (and the
+            // CronJobs `batch/v1`, from 1.21): an older cluster would reject the output.
+            Some(v) if v.0 == 1 && v.1 >= 23 => v,
             _ => {
                 d.push(
                     Diagnostic::error(

@@ -44,7 +44,7 @@ section! {
         /// Flink Kubernetes Operator version: "1.15" (the newest release; `resource: {cpu, memory}`) or "1.16" (operator main, unreleased: requests = limits, memory as a Kubernetes quantity). Default: "1.15".
         #[schemars(schema_with = "operator_schema")]
         pub operator: Option<Sp<String>>,
-        /// Oldest Kubernetes version the clusters run; `native` schedules need 1.27 or newer, and CronJobs get `timeZone: Etc/UTC` from 1.27 on. Default: "1.30".
+        /// Oldest Kubernetes version the clusters run, 1.23 or newer (the HPAs are `autoscaling/v2`); `native` schedules need 1.27 or newer, and CronJobs get `timeZone: Etc/UTC` from 1.27 on. Default: "1.30".
         #[schemars(extend("pattern" = r"^1\.[0-9]+$", "x-form" = "\"1.MINOR\""))]
         pub kubernetes: Option<Sp<String>>,
     }
