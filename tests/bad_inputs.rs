@@ -231,6 +231,11 @@ bad!(unknown_project_key, located: true, |r| { write(r, "flinkops.toml", &PROJEC
 bad!(missing_registry_for_a_bundle, located: true, |r| {
     write(r, "flinkops.toml", &PROJECT.replace("registry = \"registry.example.com/shop\"", ""))
 }, "`defaults.registry` is required");
+bad!(overlay_renames_a_pipeline, located: true, |r| {
+    // Merged, `name` would rename the pipeline in dev alone: other objects, another bundle.
+    write(r, "overlays/dev/overlay.toml", "[pipelines.orders]\nname = \"orders-dev\"\nextends = \"templates/x.toml\"\n")
+}, "`name` cannot be set in an overlay's [pipelines.orders]", "overlays/dev/overlay.toml:2:1",
+   "`extends` cannot be set in an overlay's [pipelines.orders]", "overlays/dev/overlay.toml:3:1");
 bad!(reserved_environment_name, located: true, |r| { write(r, "overlays/images/overlay.toml", "") }, "environment name `images` is reserved");
 bad!(capacity_exceeded, located: true, |r| {
     write(r, "flinkops.toml", &format!("{PROJECT}\n[cluster]\ncpu = 0.5\nmemory = \"2Gi\"\n"))

@@ -88,6 +88,8 @@ codes! {
     InvalidLabel = "E109",
     /// An overlay names a task its pipeline does not have.
     UnknownOverlayTask = "E110",
+    /// An overlay's `[pipelines.<name>]` sets `name` or `extends`, which only the pipeline file can.
+    OverlayPipelineFileKey = "E111",
     // --- E200–E299: pipeline keys, job, image, resources, tasks ---
     /// A required key is missing (`flink.version`, `job.kind`, a schedule entry's `cron`, …).
     MissingKey = "E200",

@@ -20,6 +20,18 @@ const OVERLAY_TASK_KEYS: &[&str] = OverlayTask::FIELDS;
 pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostics) {
     let mut rest = Table::empty(over.loc.clone());
     for (k, e) in &over.entries {
+        if let Some(why) = pipeline_file_only(k) {
+            // Merged, `name` would rename the pipeline in this environment alone (other object
+            // names, another bundle, the overlay no longer keyed by it); `extends` was resolved
+            // with the pipeline file and would do nothing.
+            d.push(
+                Diagnostic::error(Code::OverlayPipelineFileKey, format!("`{k}` cannot be set in an overlay's [pipelines.{pipeline}]"))
+                    .at(&e.key_loc)
+                    .label(why.0)
+                    .help(why.1),
+            );
+            continue;
+        }
         if k != "tasks" {
             rest.entries.insert(k.clone(), e.clone());
             continue;
@@ -39,6 +51,21 @@ pub fn merge(table: &mut Table, over: &Table, pipeline: &str, d: &mut Diagnostic
         merge_tasks(table, tasks, pipeline, d);
     }
     table.merge(&rest);
+}
+
+/// Why a key of a pipeline file cannot be set by an overlay (label, help), if it cannot.
+fn pipeline_file_only(key: &str) -> Option<(&'static str, &'static str)> {
+    match key {
+        "name" => Some((
+            "a pipeline's name is the same in every environment",
+            "rename the pipeline in its own file; the overlay's table is keyed by that name",
+        )),
+        "extends" => Some((
+            "templates are merged into the pipeline file, before any overlay",
+            "set the template's keys here directly, or add `extends` to the pipeline file",
+        )),
+        _ => None,
+    }
 }
 
 /// Reports the keys of an overlay's task table that [`OverlayTask`] does not have. Only those:
