@@ -153,13 +153,13 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
     println!("    {}", plan.message);
 
     for s in &plan.shadowed {
-        eprintln!(
+        g.info(format!(
             "note: overlays/{s}/overlay.toml overrides this for pipeline `{}`, so env `{s}` keeps its value (use --env {s} to change it)",
             plan.target.pipeline
-        );
+        ));
     }
     for n in &plan.notes {
-        eprintln!("note: {n}");
+        g.info(format!("note: {n}"));
     }
     g.info(format!(
         "set {} in {} ({}); {} file(s) in out/ changed; nothing was sent to a cluster: review, commit and push",
