@@ -90,6 +90,23 @@ macro_rules! words {
 }
 pub(crate) use words;
 
+/// A wrapper ([`Sp`], [`Written`], [`Raw`]) is described to the JSON Schema as the `T` it wraps.
+macro_rules! schema_is_inner {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> JsonSchema for $ty {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                T::schema_name()
+            }
+            fn json_schema(g: &mut SchemaGenerator) -> Schema {
+                g.subschema_for::<T>()
+            }
+        }
+    };
+}
+
 /// A value with the place it was written (file and byte span). Its JSON Schema is `T`'s.
 #[derive(Debug, Clone)]
 pub struct Sp<T> {
@@ -114,17 +131,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
     }
 }
 
-impl<T: JsonSchema> JsonSchema for Sp<T> {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn json_schema(g: &mut SchemaGenerator) -> Schema {
-        g.subschema_for::<T>()
-    }
-}
+schema_is_inner!([T: JsonSchema] Sp<T>);
 
 /// A value that was written, but maybe wrongly: `Bad` when it could not be read (the problem is
 /// already reported). Inside an `Option` it tells "not written" (`None`) from "written, but
@@ -151,17 +158,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Written<T> {
     }
 }
 
-impl<T: JsonSchema> JsonSchema for Written<T> {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn json_schema(g: &mut SchemaGenerator) -> Schema {
-        g.subschema_for::<T>()
-    }
-}
+schema_is_inner!([T: JsonSchema] Written<T>);
 
 /// An array whose items are read one by one: an item of the wrong type is reported and left
 /// out, and the items after it are still read.
@@ -247,17 +244,7 @@ impl<'de, T, const TABLE: bool> Deserialize<'de> for Raw<T, TABLE> {
     }
 }
 
-impl<T: JsonSchema, const TABLE: bool> JsonSchema for Raw<T, TABLE> {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn json_schema(g: &mut SchemaGenerator) -> Schema {
-        g.subschema_for::<T>()
-    }
-}
+schema_is_inner!([T: JsonSchema, const TABLE: bool] Raw<T, TABLE>);
 
 /// The keys `T` accepts, as serde hands them to a deserializer: for a section declared with
 /// `section!` this is its `FIELDS`; the tests check the two agree.
