@@ -253,6 +253,40 @@ impl Places {
     }
 }
 
+/// A resource profile of SPEC §5 (its numbers are the validator's).
+pub use crate::spec::raw::Profile;
+
+/// A duration of the spec (`"60s"`, `"1h"`): its length, and its text as written, which is what
+/// the output carries (Flink reads the same notation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duration {
+    text: String,
+    millis: u64,
+}
+
+impl Duration {
+    /// `text` as written, `millis` its length (the validator parses it).
+    pub fn new(text: impl Into<String>, millis: u64) -> Self {
+        Duration { text: text.into(), millis }
+    }
+
+    /// The duration as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Its length in milliseconds.
+    pub fn millis(&self) -> u64 {
+        self.millis
+    }
+}
+
+impl std::fmt::Display for Duration {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeploymentMode {
     Native,
@@ -287,7 +321,7 @@ pub struct Flink {
     pub slots: u32,
     pub state_backend: StateBackend,
     /// `execution.checkpointing.interval`; `None` for a bounded job, which does not checkpoint.
-    pub checkpoint_interval: Option<String>,
+    pub checkpoint_interval: Option<Duration>,
     pub checkpoint_dir: Option<String>,
     pub savepoint_dir: Option<String>,
     pub high_availability: bool,
@@ -377,7 +411,7 @@ pub struct Job {
     pub redeploy_nonce: i64,
     pub restart_nonce: i64,
     /// `kubernetes.operator.periodic.savepoint.interval`, after SPEC §13.6's default.
-    pub periodic_savepoint: Option<String>,
+    pub periodic_savepoint: Option<Duration>,
     pub args: Vec<String>,
     pub requirements: Vec<String>,
     pub connectors: Vec<ConnectorBuild>,
@@ -392,7 +426,7 @@ pub struct ContainerResources {
 
 #[derive(Debug, Clone)]
 pub struct Resources {
-    pub profile: String,
+    pub profile: Profile,
     pub jobmanager: ContainerResources,
     pub taskmanager: ContainerResources,
 }

@@ -98,8 +98,12 @@ pub fn provenance(c: &Compiled, p: &Pipeline, image: &str) -> Vec<Provenance> {
         };
         row("schedule", value, origin);
     }
-    row("resources.profile", p.resources.profile.clone(), w.pipeline("resources.profile").unwrap_or_else(|| builtin(&p.resources.profile)));
-    let profile = Layer::Profile(p.resources.profile.clone()).describe(&p.name);
+    row(
+        "resources.profile",
+        p.resources.profile.to_string(),
+        w.pipeline("resources.profile").unwrap_or_else(|| builtin(p.resources.profile.word())),
+    );
+    let profile = Layer::Profile(p.resources.profile.to_string()).describe(&p.name);
     let (jm, tm) = (&p.resources.jobmanager, &p.resources.taskmanager);
     row("TaskManager cpu", num(tm.cpu), w.pipeline("resources.taskmanager.cpu").unwrap_or_else(|| profile.clone()));
     row("TaskManager memory", tm.memory.to_flink_string(), w.pipeline("resources.taskmanager.memory").unwrap_or_else(|| profile.clone()));
@@ -169,9 +173,9 @@ pub fn provenance(c: &Compiled, p: &Pipeline, image: &str) -> Vec<Provenance> {
     row("job.bounded", j.bounded.to_string(), w.pipeline("job.bounded").unwrap_or_else(|| builtin(&j.bounded.to_string())));
     row(
         "checkpoint_interval",
-        p.flink.checkpoint_interval.clone().unwrap_or_else(|| "none (BATCH: execution.runtime-mode BATCH)".into()),
+        p.flink.checkpoint_interval.as_ref().map_or_else(|| "none (BATCH: execution.runtime-mode BATCH)".into(), ToString::to_string),
         w.pipeline("flink.checkpoint_interval").unwrap_or_else(|| match &p.flink.checkpoint_interval {
-            Some(every) => builtin(every),
+            Some(every) => builtin(every.as_str()),
             None => "derived: a bounded job does not checkpoint (SPEC §13.4)".into(),
         }),
     );
@@ -189,7 +193,7 @@ pub fn provenance(c: &Compiled, p: &Pipeline, image: &str) -> Vec<Provenance> {
         Some(_) => "derived: standalone without HA keeps a recent savepoint (SPEC §13.6)".into(),
         None => builtin("off"),
     });
-    row("job.periodic_savepoint", j.periodic_savepoint.clone().unwrap_or_else(|| "off".into()), periodic_origin);
+    row("job.periodic_savepoint", j.periodic_savepoint.as_ref().map_or_else(|| "off".into(), ToString::to_string), periodic_origin);
     if let Some(py) = conf.get("python.executable").and_then(|v| v.as_str()) {
         let origin = if p.flink.config.contains_key("python.executable") {
             w.pipeline("flink.config.python.executable").unwrap_or_else(|| "[flink.config]".into())

@@ -530,7 +530,7 @@ impl Explanation {
             vec!["restart_nonce".into(), nonce(j.restart_nonce)],
             vec!["initial_savepoint".into(), j.initial_savepoint.clone().unwrap_or_else(|| "—".into())],
             vec!["allow_non_restored_state".into(), yes_no(j.allow_non_restored_state).into()],
-            vec!["periodic_savepoint".into(), j.periodic_savepoint.clone().unwrap_or_else(|| "off".into())],
+            vec!["periodic_savepoint".into(), j.periodic_savepoint.as_ref().map_or_else(|| "off".into(), ToString::to_string)],
         ];
         o.push_str(&table(&rows, &[], "  "));
     }

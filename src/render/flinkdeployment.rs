@@ -42,7 +42,7 @@ pub fn flink_configuration(p: &Pipeline) -> Map<String, Value> {
         c.push(("execution.runtime-mode".into(), "BATCH".into()));
     }
     if let Some(i) = &f.checkpoint_interval {
-        c.push(("execution.checkpointing.interval".into(), i.clone()));
+        c.push(("execution.checkpointing.interval".into(), i.to_string()));
     }
     if !p.job.bounded && f.state_backend == StateBackend::Rocksdb && !f.config.contains_key(keys.incremental) {
         // Full RocksDB checkpoints copy the whole state every interval; incremental ones upload
@@ -75,7 +75,7 @@ pub fn flink_configuration(p: &Pipeline) -> Map<String, Value> {
         c.push(("kubernetes.operator.job.savepoint-on-deletion".into(), "true".into()));
     }
     if let Some(i) = &p.job.periodic_savepoint {
-        c.push(("kubernetes.operator.periodic.savepoint.interval".into(), i.clone()));
+        c.push(("kubernetes.operator.periodic.savepoint.interval".into(), i.to_string()));
     }
     if p.autoscaling.mode.is_reactive_family() {
         c.push(("scheduler-mode".into(), "reactive".into()));

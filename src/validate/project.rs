@@ -35,7 +35,8 @@ pub fn strategy(s: &str) -> ScheduleStrategy {
     }
 }
 
-fn strategy_of(w: raw::ScheduleStrategy) -> ScheduleStrategy {
+/// The model's strategy for the word read.
+pub(crate) fn strategy_of(w: raw::ScheduleStrategy) -> ScheduleStrategy {
     match w {
         raw::ScheduleStrategy::Utc => ScheduleStrategy::Utc,
         raw::ScheduleStrategy::Native => ScheduleStrategy::Native,

@@ -253,6 +253,13 @@ impl Cx<'_> {
     }
 
     fn wrong_type(&self, expected: &str, n: &Node) -> Error {
+        if self.item && expected == "a table" {
+            // An array of tables is written `[[a.b]]`: its items are its entries.
+            self.sink.borrow_mut().push(
+                Diagnostic::error(Code::WrongType, format!("each [[{}]] entry must be a table", self.path)).at(&n.loc).label("not a table"),
+            );
+            return reported();
+        }
         let expected = if self.item {
             let plural = match expected {
                 "a string" => "strings",

@@ -76,10 +76,36 @@ macro_rules! words {
             pub const fn word(self) -> &'static str {
                 match self { $($name::$v => $w),* }
             }
+            /// The value the user's word names, if it is one of [`Self::WORDS`].
+            pub fn from_word(word: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.word() == word)
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(self.word())
+            }
         }
     };
 }
 pub(crate) use words;
+
+/// A wrapper ([`Sp`], [`Written`], [`Raw`]) is described to the JSON Schema as the `T` it wraps.
+macro_rules! schema_is_inner {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> JsonSchema for $ty {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                T::schema_name()
+            }
+            fn json_schema(g: &mut SchemaGenerator) -> Schema {
+                g.subschema_for::<T>()
+            }
+        }
+    };
+}
 
 /// A value with the place it was written (file and byte span). Its JSON Schema is `T`'s.
 #[derive(Debug, Clone)]
@@ -105,17 +131,34 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
     }
 }
 
-impl<T: JsonSchema> JsonSchema for Sp<T> {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn json_schema(g: &mut SchemaGenerator) -> Schema {
-        g.subschema_for::<T>()
+schema_is_inner!([T: JsonSchema] Sp<T>);
+
+/// A value that was written, but maybe wrongly: `Bad` when it could not be read (the problem is
+/// already reported). Inside an `Option` it tells "not written" (`None`) from "written, but
+/// unusable", for the rules that apply only to an absent key (`job.kind` is required).
+#[derive(Debug, Clone)]
+pub enum Written<T> {
+    Ok(T),
+    Bad,
+}
+
+impl<T> Written<T> {
+    /// The value, when it could be read.
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Written::Ok(v) => Some(v),
+            Written::Bad => None,
+        }
     }
 }
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Written<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(de::lenient(d)?.map_or(Written::Bad, Written::Ok))
+    }
+}
+
+schema_is_inner!([T: JsonSchema] Written<T>);
 
 /// An array whose items are read one by one: an item of the wrong type is reported and left
 /// out, and the items after it are still read.
@@ -201,17 +244,7 @@ impl<'de, T, const TABLE: bool> Deserialize<'de> for Raw<T, TABLE> {
     }
 }
 
-impl<T: JsonSchema, const TABLE: bool> JsonSchema for Raw<T, TABLE> {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn json_schema(g: &mut SchemaGenerator) -> Schema {
-        g.subschema_for::<T>()
-    }
-}
+schema_is_inner!([T: JsonSchema, const TABLE: bool] Raw<T, TABLE>);
 
 /// The keys `T` accepts, as serde hands them to a deserializer: for a section declared with
 /// `section!` this is its `FIELDS`; the tests check the two agree.
@@ -225,7 +258,6 @@ mod tests {
     use super::*;
     use crate::diag::{Code, Diagnostics, Sources};
     use crate::spec::Table;
-    use crate::validate::read;
 
     fn parse(text: &str) -> Table {
         let mut sources = Sources::default();
@@ -286,27 +318,32 @@ mod tests {
         assert!(read >= 14, "{read}");
     }
 
-    /// A typo'd key, a wrong type and an unknown word are worded exactly as the key-by-key
-    /// readers of validate::read word them, and one bad value does not hide its siblings'.
+    /// A typo'd key, a wrong type and an unknown word are worded as the validate phase always
+    /// worded them (the helpers below are the ones the key-by-key readers used), and one bad
+    /// value does not hide its siblings'.
     #[test]
-    fn problems_read_as_validate_read_words_them() {
-        let t = parse(
-            "versoin = 1\n[flink]\nslots = \"two\"\nmode = \"standalon\"\nhigh_availability = true\n\
-             [job]\nargs = [\"a\", 2, \"c\"]\n[[tasks]]\nname = \"etl\"\nenabeld = true\n",
-        );
+    fn problems_are_worded_as_the_validate_phase_words_them() {
+        let text = "versoin = 1\n[flink]\nslots = \"two\"\nmode = \"standalon\"\nhigh_availability = true\n\
+                    [job]\nargs = [\"a\", 2, \"c\"]\n[[tasks]]\nname = \"etl\"\nenabeld = true\n[[tasks]]\n";
+        let t = parse(text);
         let mut d = Diagnostics::default();
         let p: Pipeline = from_table(&t, "the pipeline", &mut d);
 
+        let node = |key: &str| &t.get(key).unwrap().node;
+        let table = |n: &Node| match &n.value {
+            crate::spec::Value::Table(t) => t.clone(),
+            _ => panic!(),
+        };
+        let (flink, job) = (table(node("flink")), table(node("job")));
+        let crate::spec::Value::Array(tasks) = &node("tasks").value else { panic!() };
+        let crate::spec::Value::Array(args) = &job.get("args").unwrap().node.value else { panic!() };
         let mut expected = Diagnostics::default();
-        read::check_keys(&t, "the pipeline", Pipeline::FIELDS, &mut expected);
-        let crate::spec::Value::Table(flink) = &t.get("flink").unwrap().node.value else { panic!() };
-        read::opt_int(flink, "slots", "[flink]", &mut expected);
-        read::opt_choice(flink, "mode", "[flink]", DeployMode::WORDS, &mut expected);
-        let crate::spec::Value::Table(job) = &t.get("job").unwrap().node.value else { panic!() };
-        read::opt_str_list(job, "args", "[job]", &mut expected);
-        let crate::spec::Value::Array(tasks) = &t.get("tasks").unwrap().node.value else { panic!() };
-        let crate::spec::Value::Table(task) = &tasks[0].value else { panic!() };
-        read::check_keys(task, "[[tasks]]", Task::FIELDS, &mut expected);
+        unknown_keys(&t, "the pipeline", Pipeline::FIELDS, &mut expected);
+        de::type_error("slots", "[flink]", "an integer", &flink.get("slots").unwrap().node, &mut expected);
+        let mode = &flink.get("mode").unwrap().node;
+        de::not_one_of("mode", "[flink]", "standalon", DeployMode::WORDS, &mode.loc, &mut expected);
+        de::type_error("args", "[job]", "an array of strings", &args[1], &mut expected);
+        unknown_keys(&table(&tasks[0]), "[[tasks]]", Task::FIELDS, &mut expected);
 
         let (mut got, mut want) = (messages(&d), messages(&expected));
         got.sort();
@@ -317,12 +354,39 @@ mod tests {
             assert!(codes.contains(&c), "{codes:?}");
         }
         // The siblings of the bad values are read.
-        let flink = p.flink.unwrap();
+        let flink = p.flink.unwrap().value;
         assert!(flink.slots.is_none() && flink.mode.is_none());
         assert!(flink.high_availability.unwrap().value);
-        let args: Vec<String> = p.job.unwrap().args.unwrap().iter().map(|a| a.value.clone()).collect();
+        let args: Vec<String> = p.job.unwrap().value.args.unwrap().iter().map(|a| a.value.clone()).collect();
         assert_eq!(args, ["a", "c"]);
-        assert_eq!(p.tasks.unwrap()[0].name.as_ref().unwrap().value, "etl");
+        let tasks = p.tasks.unwrap();
+        assert_eq!(tasks[0].value.name.as_ref().unwrap().value, "etl");
+        // Each item has its own place.
+        assert_eq!(tasks.len(), 2);
+        assert!(tasks[1].loc.span.start > tasks[0].loc.span.start);
+    }
+
+    /// An item of an array of tables that is not a table reads as `[[…]]` entries always read.
+    #[test]
+    fn an_array_of_tables_names_a_bad_item_as_an_entry() {
+        let mut d = Diagnostics::default();
+        let p: Pipeline = from_table(&parse("tasks = [\"etl\", { name = \"load\" }]\n"), "the pipeline", &mut d);
+        assert_eq!(messages(&d), ["WrongType each [[tasks]] entry must be a table | []"]);
+        assert_eq!(p.tasks.unwrap().len(), 1);
+    }
+
+    /// `Written` tells a key that was not written from one written wrongly.
+    #[test]
+    fn written_tells_absent_from_unusable() {
+        let mut d = Diagnostics::default();
+        let p: Pipeline = from_table(&parse("[job]\nkind = \"pyhton\"\n"), "the pipeline", &mut d);
+        assert!(matches!(p.job.unwrap().value.kind, Some(Written::Bad)));
+        assert_eq!(d.items.len(), 1);
+        let p: Pipeline = from_table(&parse("[job]\nkind = \"jar\"\n"), "the pipeline", &mut d);
+        assert_eq!(p.job.unwrap().value.kind.unwrap().ok().unwrap().value, JobKind::Jar);
+        let p: Pipeline = from_table(&parse("[job]\n"), "the pipeline", &mut d);
+        assert!(p.job.unwrap().value.kind.is_none());
+        assert_eq!(d.items.len(), 1);
     }
 
     #[test]
@@ -332,9 +396,11 @@ mod tests {
         let p: Pipeline = from_table(&parse(text), "the pipeline", &mut d);
         assert!(d.items.is_empty());
         let a = p.autoscaling.unwrap();
-        let mode = a.mode.unwrap();
+        assert_eq!(&text[a.loc.span.clone()], "[autoscaling]", "a section is placed at its header");
+        let mode = a.value.mode.unwrap();
         assert_eq!(mode.value, AutoscalingMode::Hpa);
         assert_eq!(&text[mode.loc.span.clone()], "\"hpa\"");
-        assert_eq!(a.preset.unwrap().value.word(), "24x7_peak");
+        assert_eq!(Preset::from_word(&a.value.preset.unwrap().value), Some(Preset::Peak24x7));
+        assert_eq!(Preset::Peak24x7.to_string(), "24x7_peak");
     }
 }

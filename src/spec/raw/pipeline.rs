@@ -6,7 +6,9 @@
 use indexmap::IndexMap;
 
 use super::project::ScheduleStrategy;
-use super::{DNS_LABEL, FORM_CRON, FORM_DURATION, FORM_MEMORY, FORM_PATH, FORM_URI, FORM_ZONE, List, RawTable, Sp, section, words};
+use super::{
+    DNS_LABEL, FORM_CRON, FORM_DURATION, FORM_MEMORY, FORM_PATH, FORM_URI, FORM_ZONE, List, Raw, RawTable, Sp, Written, section, words,
+};
 
 /// Declares a whole pipeline: a pipeline file's keys, with `tasks` of the given type (a pipeline
 /// file lists them, an overlay's `[pipelines.<name>]` keys them by name), so that the two
@@ -30,13 +32,13 @@ macro_rules! pipeline {
                 /// Labels on every object of the pipeline, after the overlay's `[env.labels]`; `flinkops.dev/` and `app.kubernetes.io/managed-by`/`part-of` are reserved.
                 pub labels: Option<RawTable<IndexMap<String, String>>>,
                 /// The Flink runtime: version, image, state storage and configuration.
-                pub flink: Option<Flink>,
+                pub flink: Option<Sp<Flink>>,
                 /// The job: its kind and files, parallelism, upgrades and state.
-                pub job: Option<Job>,
+                pub job: Option<Sp<Job>>,
                 /// Container resources: a profile and explicit values that override it.
-                pub resources: Option<Resources>,
+                pub resources: Option<Sp<Resources>>,
                 /// How the TaskManager count changes (SPEC §6).
-                pub autoscaling: Option<Autoscaling>,
+                pub autoscaling: Option<Sp<Autoscaling>>,
                 $(#[$tm])*
                 pub tasks: $tasks,
             }
@@ -50,7 +52,7 @@ pipeline! {
     #[schemars(title = "Pipeline files")]
     pub struct Pipeline {
         /// The named tasks of a multi-task job.
-        pub tasks: Option<List<Task>>,
+        pub tasks: Option<List<Sp<Task>>>,
     }
 }
 section! {
@@ -109,7 +111,7 @@ section! {
     #[schemars(title = "`[job]`")]
     pub struct Job {
         /// `python` (needs `script`), `jar` (needs `jar` and `entry_class`) or `sql` (needs `sql`; run by a bundled PyFlink runner). Required (here or in a template).
-        pub kind: Option<Sp<JobKind>>,
+        pub kind: Option<Written<Sp<JobKind>>>,
         /// The job ends by itself (a backfill): BATCH runtime mode; needs `upgrade_mode = "stateless"` and autoscaling `disabled`; no `checkpoint_interval` (SPEC §13.4). Default: false.
         pub bounded: Option<Sp<bool>>,
         /// Image name of the bundle; pipelines naming the same bundle share one image. Default: the pipeline name.
@@ -145,7 +147,7 @@ section! {
         pub script: Option<Sp<String>>,
         /// python and sql: pip requirements, each pinned with `==`. PyFlink (`apache-flink`) is installed at `flink.version` itself.
         #[schemars(schema_with = "requirements_schema")]
-        pub requirements: Option<List<Sp<String>>>,
+        pub requirements: Option<Sp<List<Sp<String>>>>,
         /// jar: the job's jar file, bundled. Required for jar jobs.
         #[schemars(extend("x-form" = FORM_PATH))]
         pub jar: Option<Sp<String>>,
@@ -210,11 +212,16 @@ section! {
         /// How the schedule becomes CronJobs (SPEC §6.3). Default: `[defaults] schedule_strategy`.
         pub schedule_strategy: Option<Sp<ScheduleStrategy>>,
         /// A predefined schedule (SPEC §6.2): `workday_peak` or `24x7_peak`; not together with `[[autoscaling.schedule]]`.
-        pub preset: Option<Sp<Preset>>,
+        // The word is checked (as a [`Preset`]) only by the modes that use a schedule.
+        #[schemars(with = "Option<Preset>")]
+        pub preset: Option<Sp<String>>,
         /// Scaling windows, for `scheduled`, `scheduled_hpa` and `keda`.
-        pub schedule: Option<List<ScheduleEntry>>,
+        // Read only by the modes that use it: the others ignore it, so an overlay can switch a
+        // pipeline to `disabled` without removing it.
+        pub schedule: Option<Raw<List<Sp<ScheduleEntry>>>>,
         /// The operator autoscaler's settings, for `mode = "operator"`.
-        pub operator: Option<OperatorAutoscaler>,
+        // Read only in `operator` mode, like `schedule`.
+        pub operator: Option<Raw<OperatorAutoscaler>>,
     }
 }
 section! {
@@ -229,7 +236,7 @@ section! {
         pub cron: Option<Sp<String>>,
         /// Lower replica bound while the window is in force (keda: the floor). Required, except in `scheduled` mode when `replicas` is given.
         #[schemars(range(min = 1, max = 10000))]
-        pub min_replicas: Option<Sp<i64>>,
+        pub min_replicas: Option<Written<Sp<i64>>>,
         /// Upper replica bound while the window is in force. Default: `min_replicas`.
         #[schemars(range(min = 1, max = 10000))]
         pub max_replicas: Option<Sp<i64>>,

@@ -1,22 +1,21 @@
 //! Validate phase: the `[autoscaling]` section of one pipeline (SPEC §6).
 //!
-//! In: the `[autoscaling]` table, the profile, the job and `[flink]`'s slots, deployment mode and
+//! In: `[autoscaling]` as read ([`raw::Autoscaling`]), the profile, the job and `[flink]`'s slots, deployment mode and
 //! configuration, the project and environment (zone, strategy, horizon). Out: the scaling mode,
 //! the bounds, the starting count, the schedule entries (a preset or `[[autoscaling.schedule]]`,
 //! each within the bounds, lowered by [`crate::validate::schedule`], no two firing at the same
 //! minute), `operator` mode's autoscaler keys, and the keys the mode ignores; every problem
 //! pushed as a diagnostic.
 
-use super::resources::PROFILES;
-use super::{Ctx, not_a_duration, required, unknown_word};
+use super::resources::profile_size;
+use super::{Ctx, duration, in_range, not_a_duration, required, unknown_word};
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
-use crate::spec::{Table, Value};
+use crate::spec::Value;
+use crate::spec::raw::{self, List, Preset, Sp};
 use crate::units::format_number;
-use crate::validate::flinkconf;
 use crate::validate::names::{is_dns1123_label, not_a_label};
-use crate::validate::project::{STRATEGIES, check_timezone, strategy};
-use crate::validate::read::*;
+use crate::validate::project::{check_timezone, strategy_of};
 use crate::validate::schedule::{Draft, Located};
 
 /// The keys of `[autoscaling]`, from the key registry (like the JSON Schemas and docs/reference.md).
@@ -32,7 +31,7 @@ pub const PRESETS: &[&str] = crate::spec::raw::Preset::WORDS;
 
 /// The entries of a schedule preset (SPEC §6.2): name, cron, min, max, KEDA window end; `at`
 /// is where the preset is named.
-pub fn preset_entries(preset: &str, at: &Loc) -> Vec<Draft> {
+pub fn preset_entries(preset: Preset, at: &Loc) -> Vec<Draft> {
     let e = |name: &str, cron: &str, min, max, end: Option<&str>| Draft {
         name: name.into(),
         cron: cron.into(),
@@ -44,66 +43,67 @@ pub fn preset_entries(preset: &str, at: &Loc) -> Vec<Draft> {
         end_loc: None,
     };
     match preset {
-        "workday_peak" => vec![
+        Preset::WorkdayPeak => vec![
             e("workday-morning-scale-up", "0 9 * * 1-5", 3, 10, Some("0 18 * * 1-5")),
             e("workday-evening-scale-down", "0 18 * * 1-5", 1, 3, None),
             e("weekend-scale-down", "0 0 * * 6", 1, 2, None),
         ],
-        "24x7_peak" => vec![e("daytime-scale-up", "0 9 * * *", 2, 8, Some("0 23 * * *")), e("night-scale-down", "0 23 * * *", 1, 3, None)],
-        _ => vec![],
+        Preset::Peak24x7 => {
+            vec![e("daytime-scale-up", "0 9 * * *", 2, 8, Some("0 23 * * *")), e("night-scale-down", "0 23 * * *", 1, 3, None)]
+        }
     }
 }
 
 /// `autoscaling.mode`, read first: it decides the deployment mode. Also whether the user wrote
 /// the `hpa` alias.
-pub(super) fn mode(auto_t: &Table, d: &mut Diagnostics) -> (ScalingMode, bool) {
-    match opt_choice(auto_t, "mode", "[autoscaling]", MODES, d) {
-        None => (ScalingMode::Disabled, false),
-        Some(m) => match m.value.as_str() {
-            "reactive" => (ScalingMode::Reactive, false),
-            "hpa" => (ScalingMode::HpaReactive, true),
-            "hpa_reactive" => (ScalingMode::HpaReactive, false),
-            "scheduled" => (ScalingMode::Scheduled, false),
-            "scheduled_hpa" => (ScalingMode::ScheduledHpa, false),
-            "operator" => (ScalingMode::Operator, false),
-            "keda" => (ScalingMode::Keda, false),
-            _ => (ScalingMode::Disabled, false),
-        },
+pub(super) fn mode(a: &raw::Autoscaling) -> (ScalingMode, bool) {
+    use raw::AutoscalingMode as M;
+    match a.mode.as_ref().map(|m| m.value) {
+        None | Some(M::Disabled) => (ScalingMode::Disabled, false),
+        Some(M::Reactive) => (ScalingMode::Reactive, false),
+        Some(M::Hpa) => (ScalingMode::HpaReactive, true),
+        Some(M::HpaReactive) => (ScalingMode::HpaReactive, false),
+        Some(M::Scheduled) => (ScalingMode::Scheduled, false),
+        Some(M::ScheduledHpa) => (ScalingMode::ScheduledHpa, false),
+        Some(M::Operator) => (ScalingMode::Operator, false),
+        Some(M::Keda) => (ScalingMode::Keda, false),
     }
 }
 
+/// Where `mode` was written; `[autoscaling]` (or the pipeline) without it.
+fn mode_loc(a: &Sp<raw::Autoscaling>) -> &Loc {
+    a.value.mode.as_ref().map_or(&a.loc, |m| &m.loc)
+}
+
 /// A bounded job runs once at a fixed size, so any scaling mode is an error.
-pub(super) fn check_bounded(auto_t: &Table, mode: ScalingMode, d: &mut Diagnostics) {
+pub(super) fn check_bounded(a: &Sp<raw::Autoscaling>, mode: ScalingMode, d: &mut Diagnostics) {
     if mode != ScalingMode::Disabled {
-        let at = auto_t.get("mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| auto_t.loc.clone());
         d.push(
             Diagnostic::error(Code::BoundedJobConflict, format!("a bounded job cannot autoscale (autoscaling mode `{}`)", mode.as_str()))
-                .at(&at)
+                .at(mode_loc(a))
                 .label("a bounded job runs once at a fixed size")
                 .help("set `autoscaling.mode = \"disabled\"` for this pipeline (in an overlay: `[pipelines.<name>] autoscaling.mode = \"disabled\"`)"),
         );
     }
 }
 
-/// The keys and entry fields the chosen mode does not use (listed by `explain`).
-pub(super) fn ignored(auto_t: &Table, a: &Autoscaling) -> Vec<String> {
-    let mut ignored = ignored_keys(auto_t, a.mode);
+/// The keys and entry fields the chosen mode does not use (listed by `explain`): `keys` are the
+/// keys `[autoscaling]` was written with, in order; `entries` the schedule entries read.
+pub(super) fn ignored(keys: &[String], entries: &[Sp<raw::ScheduleEntry>], mode: ScalingMode) -> Vec<String> {
+    let mut ignored = ignored_keys(keys, mode);
     // An entry's `end` only means something to KEDA; its `replicas` only where CronJobs set the
     // count (`scheduled`).
     for (key, ignored_in) in [
-        ("end", matches!(a.mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa)),
-        ("replicas", matches!(a.mode, ScalingMode::ScheduledHpa | ScalingMode::Keda)),
+        ("end", matches!(mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa)),
+        ("replicas", matches!(mode, ScalingMode::ScheduledHpa | ScalingMode::Keda)),
     ] {
         if !ignored_in {
             continue;
         }
-        let Some(Value::Array(items)) = auto_t.get("schedule").map(|e| &e.node.value) else { continue };
-        for n in items {
-            if let Value::Table(e) = &n.value
-                && e.get(key).is_some()
-                && let Some(Value::String(name)) = e.get("name").map(|x| &x.node.value)
-            {
-                ignored.push(format!("autoscaling.schedule[{name}].{key}"));
+        for e in entries {
+            let written = if key == "end" { e.value.end.is_some() } else { e.value.replicas.is_some() };
+            if let (true, Some(name)) = (written, &e.value.name) {
+                ignored.push(format!("autoscaling.schedule[{}].{key}", name.value));
             }
         }
     }
@@ -115,14 +115,14 @@ pub(super) fn ignored(auto_t: &Table, a: &Autoscaling) -> Vec<String> {
 /// `pipeline.max-parallelism` idle.
 pub(super) fn check_against_flink(
     a: &mut Autoscaling,
-    auto_t: &Table,
+    written: &Sp<raw::Autoscaling>,
     job: Option<&Job>,
     flink: &super::flink::Section,
     d: &mut Diagnostics,
 ) {
     let (slots, config) = (flink.slots, &flink.config);
     if flink.mode == DeploymentMode::Native {
-        a.emit_replicas = auto_t.get("replicas").is_some();
+        a.emit_replicas = written.value.replicas.is_some();
         if a.emit_replicas
             && let Some(j) = &job
             && a.replicas * slots != j.parallelism
@@ -137,7 +137,7 @@ pub(super) fn check_against_flink(
                         j.parallelism
                     ),
                 )
-                .at_opt(auto_t.get("replicas").map(|e| &e.node.loc))
+                .at_opt(written.value.replicas.as_ref().map(|r| &r.loc))
                 .label("the operator runs the job at replicas × slots")
                 .help("remove autoscaling.replicas (the TaskManager count then follows from parallelism / slots), or make them agree"),
             );
@@ -153,7 +153,7 @@ pub(super) fn check_against_flink(
                     Code::SlotsAboveMaxParallelism,
                     format!("max_replicas × slots = {} × {} = {slots_total} exceeds pipeline.max-parallelism {mp}", a.max_replicas, slots),
                 )
-                .at_opt(auto_t.get("max_replicas").map(|e| &e.node.loc).or(Some(&auto_t.loc)))
+                .at(written.value.max_replicas.as_ref().map_or(&written.loc, |m| &m.loc))
                 .label("some slots would idle")
                 .help("lower max_replicas, or raise pipeline.max-parallelism (it cannot change for a running job without losing state)"),
             );
@@ -161,10 +161,10 @@ pub(super) fn check_against_flink(
     }
 }
 
-fn ignored_keys(t: &Table, mode: ScalingMode) -> Vec<String> {
+fn ignored_keys(keys: &[String], mode: ScalingMode) -> Vec<String> {
     let uses_schedule = matches!(mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa | ScalingMode::Keda);
     let mut out = vec![];
-    for k in t.entries.keys() {
+    for k in keys {
         let ignored = match k.as_str() {
             "preset" | "schedule" | "timezone" | "schedule_strategy" => !uses_schedule,
             "operator" => mode != ScalingMode::Operator,
@@ -179,38 +179,47 @@ fn ignored_keys(t: &Table, mode: ScalingMode) -> Vec<String> {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What `[autoscaling]` needs from the rest of the pipeline.
+pub(super) struct Scaling {
+    pub mode: ScalingMode,
+    /// The user wrote `hpa`, the alias of `hpa_reactive`.
+    pub hpa_alias: bool,
+    pub profile: Profile,
+    /// `[flink] slots`.
+    pub slots: u32,
+}
+
+/// Checks `[autoscaling]`; also returns the schedule entries as written (for [`ignored`]).
 pub(super) fn autoscaling(
     name: &str,
-    t: &Table,
-    mode: ScalingMode,
-    hpa_alias: bool,
-    profile: &str,
+    written: &Sp<raw::Autoscaling>,
+    scaling: &Scaling,
     job: Option<&Job>,
-    slots: u32,
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
-) -> Option<Autoscaling> {
+) -> Option<(Autoscaling, Vec<Sp<raw::ScheduleEntry>>)> {
+    let Scaling { mode, hpa_alias, profile, slots } = *scaling;
+    let (t, at) = (&written.value, &written.loc);
     let section = "[autoscaling]";
     let uses_schedule = matches!(mode, ScalingMode::Scheduled | ScalingMode::ScheduledHpa | ScalingMode::Keda);
     let uses_bounds = !matches!(mode, ScalingMode::Disabled | ScalingMode::Reactive | ScalingMode::Operator);
-    let timezone = match opt_str(t, "timezone", section, d) {
+    let timezone = match &t.timezone {
         Some(tz) => {
-            check_timezone(&tz, d);
-            tz.value
+            check_timezone(tz, d);
+            tz.value.clone()
         }
         None => cx.env.timezone.clone().unwrap_or_else(|| cx.project.defaults.timezone.clone()),
     };
-    let strategy =
-        opt_choice(t, "schedule_strategy", section, STRATEGIES, d).map_or(cx.project.defaults.schedule_strategy, |s| strategy(&s.value));
+    let strategy = t.schedule_strategy.as_ref().map_or(cx.project.defaults.schedule_strategy, |s| strategy_of(s.value));
 
     // Schedule entries: a preset or explicit entries, not both.
     let mut schedule = vec![];
     let mut numbers: Vec<EntryNumbers> = vec![];
-    let preset = opt_str(t, "preset", section, d);
-    let explicit = t.get("schedule");
+    let mut entries = vec![];
+    let preset = &t.preset;
+    let explicit = &t.schedule;
     if uses_schedule {
-        if let (Some(p), Some(_)) = (&preset, explicit) {
+        if let (Some(p), Some(_)) = (preset, explicit) {
             d.push(
                 Diagnostic::error(Code::PresetWithEntries, "`preset` and `[[autoscaling.schedule]]` cannot be combined")
                     .at(&p.loc)
@@ -218,23 +227,19 @@ pub(super) fn autoscaling(
                     .help("remove the preset, or remove the [[autoscaling.schedule]] entries"),
             );
         }
-        if let Some(p) = &preset {
-            if PRESETS.contains(&p.value.as_str()) {
-                schedule = preset_entries(&p.value, &p.loc);
-                numbers = vec![EntryNumbers::preset(&p.loc); schedule.len()];
-            } else {
-                d.push(unknown_word("preset", p, PRESETS, format!("expected one of: {}", PRESETS.join(", "))));
+        if let Some(p) = preset {
+            match Preset::from_word(&p.value) {
+                Some(w) => {
+                    schedule = preset_entries(w, &p.loc);
+                    numbers = vec![EntryNumbers::preset(&p.loc); schedule.len()];
+                }
+                None => d.push(unknown_word("preset", p, PRESETS, format!("expected one of: {}", PRESETS.join(", ")))),
             }
-        } else if let Some((items, loc)) = opt_array(t, "schedule", section, d) {
-            for n in items {
-                let Value::Table(e) = &n.value else {
-                    d.push(
-                        Diagnostic::error(Code::WrongType, "each [[autoscaling.schedule]] entry must be a table")
-                            .at(&n.loc)
-                            .label("not a table"),
-                    );
-                    continue;
-                };
+        } else if let Some((list, node)) = explicit.as_ref().and_then(|s| {
+            raw::from_node::<List<Sp<raw::ScheduleEntry>>>(&s.node, "schedule", section, "autoscaling.schedule", d).map(|l| (l, &s.node))
+        }) {
+            entries = list.0;
+            for e in &entries {
                 if let Some((entry, at)) = schedule_entry(e, mode, d) {
                     if schedule.iter().any(|x: &Draft| x.name == entry.name) {
                         d.push(
@@ -247,10 +252,10 @@ pub(super) fn autoscaling(
                     numbers.push(at);
                 }
             }
-            if items.is_empty() {
+            if matches!(&node.value, Value::Array(items) if items.is_empty()) {
                 d.push(
                     Diagnostic::error(Code::MissingSchedule, "`schedule` is empty")
-                        .at(loc)
+                        .at(&node.loc)
                         .label("no entries")
                         .help("add [[autoscaling.schedule]] entries or use a preset"),
                 );
@@ -258,7 +263,7 @@ pub(super) fn autoscaling(
         } else {
             d.push(
                 Diagnostic::error(Code::MissingSchedule, format!("autoscaling mode `{}` needs a schedule", mode.as_str()))
-                    .at(&t.loc)
+                    .at(at)
                     .label("no preset and no [[autoscaling.schedule]] entries")
                     .help(format!(
                         "add `preset = \"workday_peak\"` (or one of {}) or [[autoscaling.schedule]] entries",
@@ -268,20 +273,20 @@ pub(super) fn autoscaling(
         }
     }
 
-    let prof = PROFILES.iter().find(|p| p.name == profile).unwrap_or(&PROFILES[1]);
+    let prof = profile_size(profile);
     let (env_min, env_max) = if schedule.is_empty() {
         (prof.min_replicas, prof.max_replicas)
     } else {
         (schedule.iter().map(|e| e.min_replicas).min().unwrap_or(1), schedule.iter().map(|e| e.max_replicas).max().unwrap_or(1))
     };
-    let min_v = opt_int_in(t, "min_replicas", section, 1, 10_000, d);
-    let max_v = opt_int_in(t, "max_replicas", section, 1, 10_000, d);
+    let min_v = in_range(&t.min_replicas, "min_replicas", section, 1, 10_000, d);
+    let max_v = in_range(&t.max_replicas, "max_replicas", section, 1, 10_000, d);
     let min_replicas = min_v.as_ref().map_or(env_min, |v| v.value as u32);
     let max_replicas = max_v.as_ref().map_or(env_max, |v| v.value as u32);
     if uses_bounds && min_replicas > max_replicas {
         d.push(
             Diagnostic::error(Code::MinAboveMax, format!("min_replicas {min_replicas} is greater than max_replicas {max_replicas}"))
-                .at(min_v.as_ref().or(max_v.as_ref()).map_or(&t.loc, |v| &v.loc))
+                .at(min_v.as_ref().or(max_v.as_ref()).map_or(at, |v| &v.loc))
                 .label("1 <= min_replicas <= max_replicas")
                 .help("swap them, or raise max_replicas"),
         );
@@ -322,8 +327,9 @@ pub(super) fn autoscaling(
             }
         }
     }
-    let target_cpu_utilization = opt_int_in(t, "target_cpu_utilization", section, 1, 100, d).map_or(75, |v| v.value as u32);
-    let replicas_v = opt_int_in(t, "replicas", section, 1, 10_000, d);
+    let target_cpu_utilization =
+        in_range(&t.target_cpu_utilization, "target_cpu_utilization", section, 1, 100, d).map_or(75, |v| v.value as u32);
+    let replicas_v = in_range(&t.replicas, "replicas", section, 1, 10_000, d);
     let replicas = match &replicas_v {
         Some(r) => r.value as u32,
         None if mode.count_managed_elsewhere() => min_replicas,
@@ -344,7 +350,7 @@ pub(super) fn autoscaling(
         );
     }
 
-    let mode_loc = t.get("mode").map_or(&t.loc, |e| &e.node.loc).clone();
+    let mode_loc = mode_loc(written).clone();
     let lowered = crate::validate::schedule::lower(
         schedule,
         &crate::validate::schedule::Setting { pipeline: name, mode, mode_loc, strategy, timezone: &timezone, min_replicas, max_replicas },
@@ -357,16 +363,11 @@ pub(super) fn autoscaling(
 
     let mut operator_config = vec![];
     if mode == ScalingMode::Operator {
-        let empty = Table::empty(t.loc.clone());
-        let o = match opt_table(t, "operator", section, d) {
-            Some(o) => {
-                check_keys(o, "[autoscaling.operator]", OPERATOR_KEYS, d);
-                o
-            }
-            None => &empty,
-        };
+        let o: raw::OperatorAutoscaler =
+            t.operator.as_ref().and_then(|o| raw::from_node(&o.node, "operator", section, "autoscaling.operator", d)).unwrap_or_default();
+        let op = "[autoscaling.operator]";
         operator_config.push(("job.autoscaler.enabled".to_string(), "true".to_string()));
-        if let Some(u) = opt_number(o, "utilization_target", "[autoscaling.operator]", d) {
+        if let Some(u) = &o.utilization_target {
             if u.value <= 0.0 || u.value > 1.0 {
                 d.push(
                     Diagnostic::error(Code::OutOfRange, "`utilization_target` must be in (0, 1]").at(&u.loc).label("a fraction, e.g. 0.7"),
@@ -374,24 +375,24 @@ pub(super) fn autoscaling(
             }
             operator_config.push(("job.autoscaler.utilization.target".into(), format_number(u.value)));
         }
-        for (key, flink_key) in [
-            ("metrics_window", "job.autoscaler.metrics.window"),
-            ("stabilization_interval", "job.autoscaler.stabilization.interval"),
-            ("scale_down_interval", "job.autoscaler.scale-down.interval"),
+        for (key, flink_key, v) in [
+            ("metrics_window", "job.autoscaler.metrics.window", &o.metrics_window),
+            ("stabilization_interval", "job.autoscaler.stabilization.interval", &o.stabilization_interval),
+            ("scale_down_interval", "job.autoscaler.scale-down.interval", &o.scale_down_interval),
         ] {
-            if let Some(v) = opt_str(o, key, "[autoscaling.operator]", d) {
-                match flinkconf::parse_duration(&v.value) {
-                    Ok(_) => operator_config.push((flink_key.into(), v.value)),
+            if let Some(v) = v {
+                match duration(&v.value) {
+                    Ok(_) => operator_config.push((flink_key.into(), v.value.clone())),
                     Err(e) => d.push(not_a_duration(key, &e, &v.loc)),
                 }
             }
         }
-        if let Some(v) = opt_int_in(o, "vertex_max_parallelism", "[autoscaling.operator]", 1, 32768, d) {
+        if let Some(v) = in_range(&o.vertex_max_parallelism, "vertex_max_parallelism", op, 1, 32768, d) {
             operator_config.push(("job.autoscaler.vertex.max-parallelism".into(), v.value.to_string()));
         }
         operator_config.sort();
     }
-    Some(Autoscaling {
+    let autoscaling = Autoscaling {
         mode,
         hpa_alias,
         replicas,
@@ -405,7 +406,8 @@ pub(super) fn autoscaling(
         cronjob_time_zone: lowered.cronjob_time_zone,
         reconcile_offsets: lowered.reconcile_offsets,
         operator_config,
-    })
+    };
+    Some((autoscaling, entries))
 }
 
 /// SPEC §17: two entries of one pipeline that fire at the same local minute are an error: their
@@ -469,10 +471,10 @@ impl EntryNumbers {
     }
 }
 
-fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(Draft, EntryNumbers)> {
+fn schedule_entry(e: &Sp<raw::ScheduleEntry>, mode: ScalingMode, d: &mut Diagnostics) -> Option<(Draft, EntryNumbers)> {
     let section = "[[autoscaling.schedule]]";
-    check_keys(t, section, ENTRY_KEYS, d);
-    let name = required(opt_str(t, "name", section, d), "name", &t.loc, "give each entry a DNS-1123 `name`", d)?;
+    let (t, at) = (&e.value, &e.loc);
+    let name = required(t.name.clone(), "name", at, "give each entry a DNS-1123 `name`", d)?;
     if !is_dns1123_label(&name.value) {
         d.push(
             not_a_label("schedule entry name", &name.value)
@@ -481,25 +483,26 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(
                 .help("use lower-case letters, digits and `-`"),
         );
     }
-    let cron = required(opt_str(t, "cron", section, d), "cron", &t.loc, "add e.g. `cron = \"0 9 * * 1-5\"`", d)?;
-    let replicas_v = opt_int_in(t, "replicas", section, 1, 10_000, d);
-    let min_v = opt_int_in(t, "min_replicas", section, 1, 10_000, d);
+    let cron = required(t.cron.clone(), "cron", at, "add e.g. `cron = \"0 9 * * 1-5\"`", d)?;
+    let replicas_v = in_range(&t.replicas, "replicas", section, 1, 10_000, d);
+    let min_v = in_range(&t.min_replicas.as_ref().and_then(|m| m.ok()).cloned(), "min_replicas", section, 1, 10_000, d);
     // In `scheduled` mode the CronJobs set the TaskManager count itself: an entry may give just
     // `replicas` (SPEC §17), which is then also its min and max.
     let min = match (&min_v, &replicas_v) {
         (Some(m), _) => m.clone(),
         (None, Some(r)) if mode == ScalingMode::Scheduled => r.clone(),
-        (None, _) if t.get("min_replicas").is_some() => return None,
+        // Written, but wrongly (reported).
+        (None, _) if t.min_replicas.is_some() => return None,
         (None, _) => {
             let help = if mode == ScalingMode::Scheduled {
                 "each entry sets `replicas` (the TaskManager count), or `min_replicas`/`max_replicas`"
             } else {
                 "each entry sets min_replicas"
             };
-            required(None::<Sp<i64>>, "min_replicas", &t.loc, help, d)?
+            required(None::<Sp<i64>>, "min_replicas", at, help, d)?
         }
     };
-    let max_v = opt_int_in(t, "max_replicas", section, 1, 10_000, d);
+    let max_v = in_range(&t.max_replicas, "max_replicas", section, 1, 10_000, d);
     let max = max_v.as_ref().map_or(min.value, |v| v.value);
     if min.value > max {
         d.push(
@@ -510,8 +513,8 @@ fn schedule_entry(t: &Table, mode: ScalingMode, d: &mut Diagnostics) -> Option<(
     }
     let replicas = replicas_v.as_ref().map_or(min.value, |v| v.value);
     let numbers =
-        EntryNumbers { table: t.loc.clone(), min: min_v.map(|v| v.loc), max: max_v.map(|v| v.loc), replicas: replicas_v.map(|v| v.loc) };
-    let end = opt_str(t, "end", section, d);
+        EntryNumbers { table: at.clone(), min: min_v.map(|v| v.loc), max: max_v.map(|v| v.loc), replicas: replicas_v.map(|v| v.loc) };
+    let end = t.end.clone();
     Some((
         Draft {
             name: name.value,
@@ -536,7 +539,7 @@ mod tests {
     #[test]
     fn every_preset_entry_has_valid_crons() {
         let at = Loc { file: FileId(0), span: 0..0 };
-        for preset in PRESETS {
+        for &preset in Preset::ALL {
             let entries = preset_entries(preset, &at);
             assert!(!entries.is_empty(), "{preset}");
             for e in entries {

@@ -1,6 +1,6 @@
 //! Validate phase: the `[flink]` section of one pipeline.
 //!
-//! In: the `[flink]` table, the autoscaling mode and `job.bounded` (they decide the deployment
+//! In: `[flink]` as read ([`raw::Flink`]), the autoscaling mode and `job.bounded` (they decide the deployment
 //! mode and whether the job checkpoints), the pipeline's name and namespace (for `{name}` in
 //! state URIs), the project's operator. Out: the checked runtime version, Java, deployment mode,
 //! image, slots, state backend and storage, high availability, `[flink.config]` with deprecated
@@ -8,14 +8,14 @@
 
 use indexmap::IndexMap;
 
-use super::{Ctx, is_uri, not_a_duration};
+use super::{Ctx, duration, in_range, is_uri, nonempty, not_a_duration};
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
+use crate::spec::raw::{self, Sp};
 use crate::spec::{Node, Table, Value};
 use crate::validate::flinkconf;
 use crate::validate::image;
 use crate::validate::names::{is_dns1123_label, not_a_label};
-use crate::validate::read::*;
 use crate::validate::secrets::is_secret_looking;
 use crate::versions::{FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
@@ -31,7 +31,7 @@ pub(super) struct Section {
     pub service_account: String,
     pub slots: u32,
     pub state_backend: StateBackend,
-    pub checkpoint_interval: Option<String>,
+    pub checkpoint_interval: Option<Duration>,
     pub checkpoint_dir: Option<String>,
     pub savepoint_dir: Option<String>,
     pub high_availability: bool,
@@ -49,11 +49,11 @@ pub(super) struct Inputs<'a> {
     pub namespace: &'a str,
 }
 
-/// Reads every `[flink]` key but `version`.
-pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Diagnostics) -> Section {
+/// Checks every `[flink]` key but `version`.
+pub(super) fn section(f: &raw::Flink, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Diagnostics) -> Section {
     let (version, mode, is_bounded, name, namespace) = (i.version, i.scaling, i.bounded, i.name, i.namespace);
     let minor = version.map(|v| v.minor);
-    let java = match (opt_int(flink_t, "java", "[flink]", d), minor) {
+    let java = match (&f.java, minor) {
         (Some(j), Some(m)) => {
             if m.java.iter().any(|x| i64::from(*x) == j.value) {
                 j.value as u32
@@ -70,8 +70,8 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         (_, Some(m)) => m.default_java,
         (_, None) => 17,
     };
-    let deploy_mode = match opt_choice(flink_t, "mode", "[flink]", crate::spec::raw::DeployMode::WORDS, d) {
-        Some(m) if m.value == "native" && mode.is_reactive_family() => {
+    let deploy_mode = match &f.mode {
+        Some(m) if m.value == raw::DeployMode::Native && mode.is_reactive_family() => {
             d.push(
                 Diagnostic::error(
                     Code::DeploymentModeConflict,
@@ -84,42 +84,47 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             );
             DeploymentMode::Standalone
         }
-        Some(m) if m.value == "native" => DeploymentMode::Native,
-        Some(_) => DeploymentMode::Standalone,
+        Some(m) => match m.value {
+            raw::DeployMode::Native => DeploymentMode::Native,
+            raw::DeployMode::Standalone => DeploymentMode::Standalone,
+        },
         None if mode.is_reactive_family() => DeploymentMode::Standalone,
         None => DeploymentMode::Native,
     };
-    let explicit_image = opt_nonempty_str(flink_t, "image", "[flink]", d);
+    let explicit_image = nonempty(&f.image);
     if let (Some(img), Some(v)) = (&explicit_image, version) {
         check_explicit_image(img, &v, d);
     }
-    let service_account = match opt_str(flink_t, "service_account", "[flink]", d) {
-        Some(s) if is_dns1123_label(&s.value) => s.value,
+    let service_account = match &f.service_account {
+        Some(s) if is_dns1123_label(&s.value) => s.value.clone(),
         Some(s) => {
             d.push(not_a_label("service account", &s.value).at(&s.loc).label("invalid name"));
-            s.value
+            s.value.clone()
         }
         None => cx.project.defaults.service_account.clone(),
     };
-    let slots = opt_int_in(flink_t, "slots", "[flink]", 1, 1024, d).map_or(1, |s| s.value as u32);
-    let state_backend = match opt_choice(flink_t, "state_backend", "[flink]", crate::spec::raw::StateBackend::WORDS, d) {
-        Some(s) if s.value == "forst" => {
-            if minor.is_some_and(|m| !m.is_2x()) {
-                d.push(
-                    Diagnostic::error(Code::NotForThisFlink, "the ForSt state backend needs Flink 2.x")
-                        .at(&s.loc)
-                        .label("not available on Flink 1.x")
-                        .help("use \"rocksdb\", or upgrade flink.version to 2.x"),
-                );
+    let slots = in_range(&f.slots, "slots", "[flink]", 1, 1024, d).map_or(1, |s| s.value as u32);
+    let state_backend = match &f.state_backend {
+        Some(s) => match s.value {
+            raw::StateBackend::Forst => {
+                if minor.is_some_and(|m| !m.is_2x()) {
+                    d.push(
+                        Diagnostic::error(Code::NotForThisFlink, "the ForSt state backend needs Flink 2.x")
+                            .at(&s.loc)
+                            .label("not available on Flink 1.x")
+                            .help("use \"rocksdb\", or upgrade flink.version to 2.x"),
+                    );
+                }
+                StateBackend::Forst
             }
-            StateBackend::Forst
-        }
-        Some(s) if s.value == "hashmap" => StateBackend::Hashmap,
-        _ => StateBackend::Rocksdb,
+            raw::StateBackend::Hashmap => StateBackend::Hashmap,
+            raw::StateBackend::Rocksdb => StateBackend::Rocksdb,
+        },
+        None => StateBackend::Rocksdb,
     };
-    let checkpoint_interval = match opt_str(flink_t, "checkpoint_interval", "[flink]", d) {
+    let checkpoint_interval = match &f.checkpoint_interval {
         None if is_bounded => None,
-        None => Some("60s".to_string()),
+        None => Some(duration("60s").expect("the default checkpoint interval is a duration")),
         Some(s) if is_bounded => {
             d.push(
                 Diagnostic::error(Code::BoundedJobConflict, "a bounded job cannot have a `checkpoint_interval`")
@@ -130,26 +135,26 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
             );
             None
         }
-        Some(s) => Some(match flinkconf::parse_duration(&s.value) {
-            Ok(0) => {
+        Some(s) => match duration(&s.value) {
+            Ok(i) if i.millis() == 0 => {
                 d.push(
                     Diagnostic::error(Code::OutOfRange, "`checkpoint_interval` must be positive")
                         .at(&s.loc)
                         .label("checkpointing must stay on")
                         .help("flinkops deployments rely on checkpoints for upgrades and rescaling; use e.g. \"60s\""),
                 );
-                s.value
+                None
             }
-            Ok(_) => s.value,
+            Ok(i) => Some(i),
             Err(e) => {
                 d.push(not_a_duration("checkpoint_interval", &e, &s.loc));
-                s.value
+                None
             }
-        }),
+        },
     };
     let subst = |s: &str| s.replace("{env}", &cx.env.name).replace("{name}", name).replace("{namespace}", namespace);
-    let uri = |key: &str, d: &mut Diagnostics| -> Option<String> {
-        let v = opt_nonempty_str(flink_t, key, "[flink]", d)?;
+    let uri = |key: &str, v: &Option<Sp<String>>, d: &mut Diagnostics| -> Option<String> {
+        let v = nonempty(v)?;
         let s = subst(&v.value);
         if !is_uri(&s) {
             d.push(
@@ -161,10 +166,10 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         }
         Some(s)
     };
-    let checkpoint_dir = uri("checkpoint_dir", d);
-    let savepoint_dir = uri("savepoint_dir", d);
-    let ha_dir = uri("ha_dir", d);
-    let ha = opt_bool(flink_t, "high_availability", "[flink]", d);
+    let checkpoint_dir = uri("checkpoint_dir", &f.checkpoint_dir, d);
+    let savepoint_dir = uri("savepoint_dir", &f.savepoint_dir, d);
+    let ha_dir = uri("ha_dir", &f.ha_dir, d);
+    let ha = &f.high_availability;
     let high_availability = ha.as_ref().is_some_and(|h| h.value);
     if high_availability && ha_dir.is_none() {
         d.push(
@@ -175,7 +180,7 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
         );
     }
     // FLINK-38795: standalone + HA is broken on Flink 2.x with every released operator.
-    if let (Some(h), Some(m)) = (&ha, minor)
+    if let (Some(h), Some(m)) = (ha, minor)
         && h.value
         && deploy_mode == DeploymentMode::Standalone
         && m.is_2x()
@@ -194,10 +199,10 @@ pub(super) fn section(flink_t: &Table, i: &Inputs<'_>, cx: &Ctx<'_>, d: &mut Dia
     }
 
     let mut config = IndexMap::new();
-    if let (Some(c), Some(m)) = (opt_table(flink_t, "config", "[flink]", d), minor) {
+    if let (Some(c), Some(m)) = (f.config.as_ref().and_then(|c| c.table()), minor) {
         config = flink_config(c, m, d);
     }
-    let env = flink_env(flink_t, d);
+    let env = f.env.as_ref().and_then(|e| e.table()).map_or_else(Vec::new, |e| flink_env(e, d));
 
     Section {
         java,
@@ -220,11 +225,12 @@ fn join_nums(v: &[u32]) -> String {
     v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
-pub(super) fn version(t: &Table, operator: Operator, d: &mut Diagnostics) -> Option<FlinkVersion> {
-    let Some(v) = opt_str(t, "version", "[flink]", d) else {
+/// `flink.version`; `f.loc` is `[flink]`'s place (the pipeline's, without one).
+pub(super) fn version(f: &Sp<raw::Flink>, operator: Operator, d: &mut Diagnostics) -> Option<FlinkVersion> {
+    let Some(v) = &f.value.version else {
         d.push(
             Diagnostic::error(Code::MissingKey, "`flink.version` is required")
-                .at(&t.loc)
+                .at(&f.loc)
                 .label("no version here")
                 .help("add `version = \"2.2.1\"` to [flink]: the full X.Y.Z runtime version"),
         );
@@ -453,17 +459,15 @@ fn is_env_name(s: &str) -> bool {
     b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
-/// Reads `{ secret = "...", key = "..." }`; `None` when `t` is not such a reference.
-pub(super) fn secret_ref(t: &Table, d: &mut Diagnostics) -> Option<(String, String)> {
-    if !t.entries.contains_key("secret") {
-        return None;
-    }
-    check_keys(t, "a secret reference", &["secret", "key"], d);
-    let s = opt_str(t, "secret", "a secret reference", d)?;
-    let Some(k) = opt_str(t, "key", "a secret reference", d) else {
+/// Reads `{ secret = "...", key = "..." }`: `node` is a table with a `secret` key (what tells
+/// a reference from a free-form value); `None` when the reference is unusable (reported).
+pub(super) fn secret_ref(node: &Node, d: &mut Diagnostics) -> Option<(String, String)> {
+    let r: raw::Secret = raw::from_node(node, "", "a secret reference", "", d)?;
+    let s = r.secret?;
+    let Some(k) = r.key else {
         d.push(
             Diagnostic::error(Code::MissingKey, "a secret reference needs `key`")
-                .at(&t.loc)
+                .at(&node.loc)
                 .help("write `{ secret = \"name\", key = \"password\" }`"),
         );
         return None;
@@ -478,8 +482,8 @@ pub(super) fn secret_ref(t: &Table, d: &mut Diagnostics) -> Option<(String, Stri
     Some((s.value, k.value))
 }
 
-fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
-    let Some(t) = opt_table(flink, "env", "[flink]", d) else { return vec![] };
+/// `[flink.env]`, a table of names the user chooses.
+fn flink_env(t: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
     let mut out = vec![];
     for (k, e) in &t.entries {
         if !is_env_name(k) || k.starts_with("FLINKOPS_") {
@@ -493,7 +497,7 @@ fn flink_env(flink: &Table, d: &mut Diagnostics) -> Vec<EnvVar> {
         }
         match &e.node.value {
             Value::Table(r) => {
-                if let Some((secret, key)) = secret_ref(r, d) {
+                if let Some((secret, key)) = r.entries.contains_key("secret").then(|| secret_ref(&e.node, d)).flatten() {
                     out.push(EnvVar { name: k.clone(), value: EnvValue::Secret { secret, key } });
                 } else {
                     d.push(

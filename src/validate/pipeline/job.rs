@@ -1,18 +1,16 @@
 //! Validate phase: the `[job]` section of one pipeline.
 //!
-//! In: the `[job]` table, the Flink version, what `[flink]` decided about state storage, whether
+//! In: `[job]` as read ([`raw::Job`]), the Flink version, what `[flink]` decided about state storage, whether
 //! an explicit image holds the job's files, and the repository (for the files the job names).
 //! Out: the checked [`Job`] (kind and its files, bundle, parallelism, upgrade mode, state,
 //! savepoint settings and nonces, requirements, connectors, excludes), and the upgrade mode's
 //! requirements on `[flink]` checked; every problem pushed as a diagnostic.
 
-use super::{Ctx, FileState, is_uri, not_a_duration, required, unknown_word};
+use super::{Ctx, FileState, duration, in_range, is_uri, nonempty, not_a_duration, required, unknown_word};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
-use crate::spec::Table;
-use crate::validate::flinkconf;
+use crate::spec::raw::{self, Sp};
 use crate::validate::names::{is_dns1123_label, not_a_label};
-use crate::validate::read::*;
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkVersion};
 
 /// The keys of `[job]`, from the key registry (like the JSON Schemas and docs/reference.md).
@@ -57,8 +55,9 @@ fn repo_file(v: &Sp<String>, key: &str, cx: &Ctx, in_image: bool, d: &mut Diagno
     None
 }
 
-fn nonce(t: &Table, key: &str, d: &mut Diagnostics) -> i64 {
-    opt_int_in(t, key, "[job]", 0, i64::MAX, d).map_or(0, |v| v.value)
+/// A nonce: 0 (unset) or more.
+fn nonce(v: &Option<Sp<i64>>, key: &str, d: &mut Diagnostics) -> Option<Sp<i64>> {
+    in_range(v, key, "[job]", 0, i64::MAX, d)
 }
 
 /// What the job section needs to know about the pipeline's state storage.
@@ -68,8 +67,9 @@ pub(super) struct StateContext<'a> {
     pub standalone_without_ha: bool,
 }
 
+/// `job.loc` is `[job]`'s place (the pipeline's, without one).
 pub(super) fn job(
-    t: &Table,
+    job: &Sp<raw::Job>,
     name: &str,
     version: Option<FlinkVersion>,
     state_cx: &StateContext<'_>,
@@ -77,39 +77,32 @@ pub(super) fn job(
     cx: &Ctx<'_>,
     d: &mut Diagnostics,
 ) -> Option<Job> {
+    let (t, at) = (&job.value, &job.loc);
     let minor = version.map(|v| v.minor);
-    let kind_v = opt_choice(t, "kind", "[job]", crate::spec::raw::JobKind::WORDS, d);
-    if t.get("kind").is_none() {
-        required(kind_v.as_ref(), "job.kind", &t.loc, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
+    if t.kind.is_none() {
+        required(None::<()>, "job.kind", at, "add `kind = \"python\"` (or \"jar\", \"sql\") to [job]", d);
     }
-    let kind = match kind_v.as_ref().map(|k| k.value.as_str()) {
-        Some("python") => {
-            let s = opt_str(t, "script", "[job]", d);
-            let s = required(s, "job.script", &t.loc, "python jobs need `script = \"jobs/<job>/main.py\"`", d)?;
-            let rel = repo_file(&s, "script", cx, in_image, d)?;
+    let kind = match t.kind.as_ref().and_then(|k| k.ok()).map(|k| k.value) {
+        Some(raw::JobKind::Python) => {
+            let s = required(t.script.as_ref(), "job.script", at, "python jobs need `script = \"jobs/<job>/main.py\"`", d)?;
+            let rel = repo_file(s, "script", cx, in_image, d)?;
             Some(JobKind::Python { script: rel })
         }
-        Some("jar") => {
-            let j = required(opt_str(t, "jar", "[job]", d), "job.jar", &t.loc, "jar jobs need `jar = \"jobs/<job>/app.jar\"`", d);
-            let c = required(
-                opt_nonempty_str(t, "entry_class", "[job]", d),
-                "job.entry_class",
-                &t.loc,
-                "jar jobs need `entry_class = \"com.example.Main\"`",
-                d,
-            );
-            let jar = repo_file(&j?, "jar", cx, in_image, d)?;
+        Some(raw::JobKind::Jar) => {
+            let j = required(t.jar.as_ref(), "job.jar", at, "jar jobs need `jar = \"jobs/<job>/app.jar\"`", d);
+            let c = required(nonempty(&t.entry_class), "job.entry_class", at, "jar jobs need `entry_class = \"com.example.Main\"`", d);
+            let jar = repo_file(j?, "jar", cx, in_image, d)?;
             Some(JobKind::Jar { jar, entry_class: c?.value })
         }
-        Some("sql") => {
-            let q = required(opt_str(t, "sql", "[job]", d), "job.sql", &t.loc, "sql jobs need `sql = \"jobs/<job>/query.sql\"`", d)?;
-            let rel = repo_file(&q, "sql", cx, in_image, d)?;
+        Some(raw::JobKind::Sql) => {
+            let q = required(t.sql.as_ref(), "job.sql", at, "sql jobs need `sql = \"jobs/<job>/query.sql\"`", d)?;
+            let rel = repo_file(q, "sql", cx, in_image, d)?;
             Some(JobKind::Sql { sql: rel })
         }
-        _ => None,
+        None => None,
     };
-    let bundle = match opt_str(t, "bundle", "[job]", d) {
-        Some(b) if is_dns1123_label(&b.value) => b.value,
+    let bundle = match &t.bundle {
+        Some(b) if is_dns1123_label(&b.value) => b.value.clone(),
         Some(b) => {
             d.push(
                 not_a_label("bundle name", &b.value)
@@ -117,20 +110,19 @@ pub(super) fn job(
                     .label("used as the image name")
                     .help("use lower-case letters, digits and `-`"),
             );
-            b.value
+            b.value.clone()
         }
         None => name.to_string(),
     };
-    let parallelism = opt_int_in(t, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
+    let parallelism = in_range(&t.parallelism, "parallelism", "[job]", 1, 100_000, d).map_or(1, |v| v.value as u32);
     let savepoint_dir = state_cx.savepoint_dir;
-    let bounded = opt_bool(t, "bounded", "[job]", &mut Diagnostics::default()).is_some_and(|b| b.value);
-    let um = opt_choice(t, "upgrade_mode", "[job]", crate::spec::raw::UpgradeMode::WORDS, d);
-    let upgrade_mode = match um.as_ref().map(|s| s.value.as_str()) {
-        Some("savepoint") => UpgradeMode::Savepoint,
-        Some("last-state") => UpgradeMode::LastState,
-        _ => UpgradeMode::Stateless,
+    let bounded = t.bounded.as_ref().is_some_and(|b| b.value);
+    let upgrade_mode = match t.upgrade_mode.as_ref().map(|u| u.value) {
+        Some(raw::UpgradeMode::Savepoint) => UpgradeMode::Savepoint,
+        Some(raw::UpgradeMode::LastState) => UpgradeMode::LastState,
+        Some(raw::UpgradeMode::Stateless) | None => UpgradeMode::Stateless,
     };
-    if bounded && let Some(um) = um.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
+    if bounded && let Some(um) = t.upgrade_mode.as_ref().filter(|_| upgrade_mode != UpgradeMode::Stateless) {
         d.push(
             Diagnostic::error(Code::BoundedJobConflict, format!("a bounded job cannot use `upgrade_mode = \"{}\"`", um.value))
                 .at(&um.loc)
@@ -139,11 +131,11 @@ pub(super) fn job(
                 .help("use `upgrade_mode = \"stateless\"` (the default for bounded jobs), or drop `bounded`"),
         );
     }
-    let state = match opt_choice(t, "state", "[job]", crate::spec::raw::JobState::WORDS, d) {
-        Some(s) if s.value == "suspended" => JobState::Suspended,
-        _ => JobState::Running,
+    let state = match t.state.as_ref().map(|s| s.value) {
+        Some(raw::JobState::Suspended) => JobState::Suspended,
+        Some(raw::JobState::Running) | None => JobState::Running,
     };
-    let initial = opt_nonempty_str(t, "initial_savepoint", "[job]", d);
+    let initial = nonempty(&t.initial_savepoint);
     if let Some(i) = &initial
         && !is_uri(&i.value)
     {
@@ -154,51 +146,60 @@ pub(super) fn job(
                 .help("give the full savepoint path with its scheme"),
         );
     }
-    let allow_non_restored_state = opt_bool(t, "allow_non_restored_state", "[job]", d).is_some_and(|b| b.value);
-    let savepoint_nonce = nonce(t, "savepoint_nonce", d);
-    let redeploy_nonce = nonce(t, "redeploy_nonce", d);
-    let restart_nonce = nonce(t, "restart_nonce", d);
-    if savepoint_nonce > 0 && savepoint_dir.is_none() {
+    let allow_non_restored_state = t.allow_non_restored_state.as_ref().is_some_and(|b| b.value);
+    let savepoint_nonce = nonce(&t.savepoint_nonce, "savepoint_nonce", d);
+    let redeploy_nonce = nonce(&t.redeploy_nonce, "redeploy_nonce", d);
+    let restart_nonce = nonce(&t.restart_nonce, "restart_nonce", d);
+    if let Some(n) = savepoint_nonce.as_ref().filter(|n| n.value > 0)
+        && savepoint_dir.is_none()
+    {
         d.push(
             Diagnostic::error(Code::NeedsSetting, "`savepoint_nonce` needs `flink.savepoint_dir`")
-                .at(&t.get("savepoint_nonce").unwrap().node.loc)
+                .at(&n.loc)
                 .label("a savepoint needs somewhere to go")
                 .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
         );
     }
-    if redeploy_nonce > 0 && initial.is_none() {
+    if let Some(n) = redeploy_nonce.as_ref().filter(|n| n.value > 0)
+        && initial.is_none()
+    {
         d.push(
             Diagnostic::error(Code::NeedsSetting, "`redeploy_nonce` needs `initial_savepoint`")
-                .at(&t.get("redeploy_nonce").unwrap().node.loc)
+                .at(&n.loc)
                 .label("redeploy from which savepoint?")
                 .help("set `initial_savepoint` to the savepoint path (see `flinkops restore`)"),
         );
     }
-    let periodic = opt_nonempty_str(t, "periodic_savepoint", "[job]", d);
+    // "0" turns the periodic savepoint off, also the default of SPEC §13.6.
+    let periodic = nonempty(&t.periodic_savepoint);
+    let mut periodic_savepoint = None;
     if let Some(p) = &periodic {
-        if let Err(e) = flinkconf::parse_duration(&p.value) {
-            d.push(not_a_duration("periodic_savepoint", &e, &p.loc));
-        } else if bounded && p.value.trim() != "0" {
-            d.push(
+        let off = p.value.trim() == "0";
+        match duration(&p.value) {
+            Err(e) => d.push(not_a_duration("periodic_savepoint", &e, &p.loc)),
+            Ok(_) if bounded && !off => d.push(
                 Diagnostic::error(Code::BoundedJobConflict, "a bounded job cannot take periodic savepoints")
                     .at(&p.loc)
                     .label("BATCH jobs do not savepoint")
                     .help("remove `periodic_savepoint`, or drop `bounded`"),
-            );
-        } else if p.value.trim() == "0" {
-            // "0" turns the periodic savepoint off, also the default of SPEC §13.6.
-        } else if savepoint_dir.is_none() {
-            d.push(
+            ),
+            Ok(_) if off => {}
+            Ok(_) if savepoint_dir.is_none() => d.push(
                 Diagnostic::error(Code::NeedsSetting, "`periodic_savepoint` needs `flink.savepoint_dir`")
                     .at(&p.loc)
                     .label("periodic savepoints need somewhere to go")
                     .help("add `savepoint_dir = \"s3://flink/{env}/{name}/savepoints\"` to [flink]"),
-            );
+            ),
+            Ok(i) => periodic_savepoint = Some(i),
         }
+    } else if state_cx.standalone_without_ha && savepoint_dir.is_some() && !bounded {
+        // A standalone deployment without HA loses its state when the JobManager pod restarts:
+        // keep a recent savepoint to `restore` from (SPEC §13.6).
+        periodic_savepoint = Some(duration(PERIODIC_SAVEPOINT_DEFAULT).expect("the default periodic savepoint is a duration"));
     }
-    let args = opt_str_list(t, "args", "[job]", d).unwrap_or_default().into_iter().map(|a| a.value).collect();
+    let args = t.args.iter().flat_map(|a| a.iter()).map(|a| a.value.clone()).collect();
     let mut requirements = vec![];
-    for r in opt_str_list(t, "requirements", "[job]", d).unwrap_or_default() {
+    for r in t.requirements.iter().flat_map(|r| r.value.iter()) {
         match r.value.split_once("==") {
             Some((pkg, ver))
                 if !pkg.trim().is_empty()
@@ -233,17 +234,17 @@ pub(super) fn job(
             ),
         }
     }
-    if !requirements.is_empty() && matches!(kind, Some(JobKind::Jar { .. })) {
+    if let Some(r) = t.requirements.as_ref().filter(|_| !requirements.is_empty() && matches!(kind, Some(JobKind::Jar { .. }))) {
         d.push(
             Diagnostic::error(Code::NotForJobKind, "`requirements` only apply to python and sql jobs")
-                .at(&t.get("requirements").unwrap().node.loc)
+                .at(&r.loc)
                 .label("jar jobs bundle their dependencies in the jar"),
         );
     }
     let mut connectors = vec![];
-    for c in opt_str_list(t, "connectors", "[job]", d).unwrap_or_default() {
+    for c in t.connectors.iter().flat_map(|c| c.iter()) {
         if !CONNECTOR_NAMES.contains(&c.value.as_str()) {
-            d.push(unknown_word("connector", &c, CONNECTOR_NAMES, format!("known connectors: {}", CONNECTOR_NAMES.join(", "))));
+            d.push(unknown_word("connector", c, CONNECTOR_NAMES, format!("known connectors: {}", CONNECTOR_NAMES.join(", "))));
             continue;
         }
         let Some(m) = minor else { continue };
@@ -265,7 +266,7 @@ pub(super) fn job(
         }
     }
     connectors.sort_by_key(|c| c.name);
-    let exclude = opt_str_list(t, "exclude", "[job]", d).unwrap_or_default();
+    let exclude: Vec<&Sp<String>> = t.exclude.iter().flat_map(|e| e.iter()).collect();
     for g in &exclude {
         if let Err(e) = globset::Glob::new(&g.value) {
             d.push(
@@ -282,35 +283,28 @@ pub(super) fn job(
         state,
         initial_savepoint: initial.map(|i| i.value),
         allow_non_restored_state,
-        savepoint_nonce,
-        redeploy_nonce,
-        restart_nonce,
-        periodic_savepoint: match periodic {
-            Some(p) if p.value.trim() == "0" => None,
-            Some(p) => Some(p.value),
-            // A standalone deployment without HA loses its state when the JobManager pod restarts:
-            // keep a recent savepoint to `restore` from (SPEC §13.6).
-            None if state_cx.standalone_without_ha && savepoint_dir.is_some() && !bounded => Some(PERIODIC_SAVEPOINT_DEFAULT.to_string()),
-            None => None,
-        },
+        savepoint_nonce: savepoint_nonce.map_or(0, |n| n.value),
+        redeploy_nonce: redeploy_nonce.map_or(0, |n| n.value),
+        restart_nonce: restart_nonce.map_or(0, |n| n.value),
+        periodic_savepoint,
         args,
         requirements,
         connectors,
-        exclude: exclude.into_iter().map(|g| g.value).collect(),
+        exclude: exclude.into_iter().map(|g| g.value.clone()).collect(),
     })
 }
 
 /// A stateful upgrade mode needs durable state: `savepoint` both directories, `last-state` also
 /// high availability, whose metadata points at the latest checkpoint.
-pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink::Section, d: &mut Diagnostics) {
+pub(super) fn check_upgrade_storage(j: &Job, job: &Sp<raw::Job>, flink: &super::flink::Section, d: &mut Diagnostics) {
     let (checkpoint_dir, savepoint_dir, high_availability) = (&flink.checkpoint_dir, &flink.savepoint_dir, flink.high_availability);
-    let um_loc = job_t.get("upgrade_mode").map(|e| e.node.loc.clone()).unwrap_or_else(|| job_t.loc.clone());
+    let um_loc = job.value.upgrade_mode.as_ref().map_or(&job.loc, |u| &u.loc);
     if matches!(j.upgrade_mode, UpgradeMode::Savepoint | UpgradeMode::LastState) {
         for (v, key) in [(&checkpoint_dir, "checkpoint_dir"), (&savepoint_dir, "savepoint_dir")] {
             if v.is_none() {
                 d.push(
                     Diagnostic::error(Code::NeedsSetting, format!("`upgrade_mode = \"{}\"` needs `flink.{key}`", j.upgrade_mode.as_str()))
-                        .at(&um_loc)
+                        .at(um_loc)
                         .label("stateful upgrades need durable state")
                         .help(format!(
                             "add e.g. `{key} = \"s3://flink/{{env}}/{{name}}/{}\"` to [flink]",
@@ -323,7 +317,7 @@ pub(super) fn check_upgrade_storage(j: &Job, job_t: &Table, flink: &super::flink
     if j.upgrade_mode == UpgradeMode::LastState && !high_availability {
         d.push(
             Diagnostic::error(Code::NeedsSetting, "`upgrade_mode = \"last-state\"` needs `flink.high_availability = true`")
-                .at(&um_loc)
+                .at(um_loc)
                 .label("last-state reads the latest checkpoint from HA metadata")
                 .help("set high_availability = true with an ha_dir, or use upgrade_mode = \"savepoint\""),
         );

@@ -1,7 +1,7 @@
 //! Validate phase: the top-level keys of one pipeline: `name`, `namespace`, `description`,
 //! `labels` (`extends` was resolved when the file was read, see [`crate::spec`]).
 //!
-//! In: the pipeline table, the file stem, the environment and project defaults. Out: the
+//! In: the pipeline as read ([`raw::Pipeline`]), the file stem, the environment and project defaults. Out: the
 //! pipeline's name, namespace, description and labels (the environment's merged under its own);
 //! every problem pushed as a diagnostic.
 
@@ -9,10 +9,9 @@ use indexmap::IndexMap;
 
 use super::Ctx;
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
-use crate::spec::Table;
+use crate::spec::raw;
 use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::labels;
-use crate::validate::read::*;
 
 /// The keys of the pipeline file, from the key registry (like the JSON Schemas and docs/reference.md).
 pub const PIPELINE_KEYS: &[&str] = crate::spec::raw::Pipeline::FIELDS;
@@ -25,28 +24,29 @@ pub(super) struct Top {
     pub labels: IndexMap<String, String>,
 }
 
-pub(super) fn top(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Top {
-    let name = match opt_str(t, "name", "the pipeline", d) {
+/// `file`: the whole pipeline, the place of a name taken from the file stem.
+pub(super) fn top(p: &raw::Pipeline, file: &Loc, cx: &Ctx<'_>, d: &mut Diagnostics) -> Top {
+    let name = match &p.name {
         Some(n) => {
             check_name(&n.value, Some(&n.loc), None, d);
-            n.value
+            n.value.clone()
         }
         None => {
-            check_name(cx.stem, None, Some(&Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start }), d);
+            check_name(cx.stem, None, Some(&Loc { file: file.file, span: file.span.start..file.span.start }), d);
             cx.stem.to_string()
         }
     };
-    let namespace = match opt_str(t, "namespace", "the pipeline", d) {
-        Some(n) if is_dns1123_label(&n.value) => n.value,
+    let namespace = match &p.namespace {
+        Some(n) if is_dns1123_label(&n.value) => n.value.clone(),
         Some(n) => {
             d.push(not_a_label("namespace", &n.value).at(&n.loc).label("invalid namespace"));
-            n.value
+            n.value.clone()
         }
         None => cx.env.namespace.clone().unwrap_or_else(|| cx.project.defaults.namespace.clone()),
     };
-    let description = opt_str(t, "description", "the pipeline", d).map(|s| s.value);
+    let description = p.description.as_ref().map(|s| s.value.clone());
     let mut all_labels = cx.env.labels.clone();
-    if let Some(l) = opt_table(t, "labels", "the pipeline", d) {
+    if let Some(l) = p.labels.as_ref().and_then(|l| l.table()) {
         all_labels.extend(labels(l, "[labels]", d));
     }
     all_labels.sort_keys();

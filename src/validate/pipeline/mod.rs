@@ -1,7 +1,8 @@
 //! Validate phase: one pipeline spec (already merged with its templates and overlay) into a
 //! checked [`Pipeline`].
 //!
-//! In: the merged spanned table, the project, the environment. Out: a fully resolved
+//! In: the merged spanned table, read once into [`raw::Pipeline`] (which reports every problem
+//! of shape), the project, the environment. Out: a fully resolved
 //! [`Pipeline`] (defaults, profile, precedence of SPEC §3 applied) or `None`, with every problem
 //! pushed as a diagnostic: all of them, not just the first.
 //!
@@ -15,7 +16,7 @@ use std::path::Path;
 use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
 use crate::spec::Table;
-use crate::validate::read::*;
+use crate::spec::raw::{self, Sp, suggest};
 
 mod autoscaling;
 mod flink;
@@ -28,7 +29,7 @@ pub use autoscaling::{AUTOSCALING_KEYS, ENTRY_KEYS, MODES, OPERATOR_KEYS, PRESET
 pub use flink::FLINK_KEYS;
 pub use job::{JOB_KEYS, PERIODIC_SAVEPOINT_DEFAULT};
 pub use keys::PIPELINE_KEYS;
-pub use resources::{CONTAINER_KEYS, PROFILES, Profile, RESOURCES_KEYS};
+pub use resources::{CONTAINER_KEYS, ProfileSize, RESOURCES_KEYS, profile_size};
 pub use tasks::TASK_KEYS;
 
 /// Context shared by the checks of one pipeline.
@@ -83,18 +84,34 @@ impl FileChecks {
     }
 }
 
-fn sub<'t>(t: &'t Table, key: &str, parent: &str, known: &[&str], d: &mut Diagnostics) -> Option<&'t Table> {
-    let s = opt_table(t, key, parent, d)?;
-    check_keys(
-        s,
-        &format!(
-            "[{}]",
-            if parent == "the pipeline" { key.to_string() } else { format!("{}.{key}", parent.trim_matches(|c| c == '[' || c == ']')) }
-        ),
-        known,
-        d,
-    );
-    Some(s)
+/// A section as read, or an empty one placed at `file` (the whole pipeline) when the pipeline
+/// has none (or one that could not be read, which was reported).
+fn or_empty<T: Default>(section: Option<Sp<T>>, file: &Loc) -> Sp<T> {
+    section.unwrap_or_else(|| Sp { value: T::default(), loc: file.clone() })
+}
+
+/// `v` when it lies within `min..=max`; else the error, and `None` (as if unset).
+fn in_range(v: &Option<Sp<i64>>, key: &str, section: &str, min: i64, max: i64, d: &mut Diagnostics) -> Option<Sp<i64>> {
+    let v = v.as_ref()?;
+    if v.value < min || v.value > max {
+        d.push(
+            Diagnostic::error(Code::OutOfRange, format!("`{key}` in {section} is {}, out of range", v.value))
+                .at(&v.loc)
+                .label(format!("must be between {min} and {max}")),
+        );
+        return None;
+    }
+    Some(v.clone())
+}
+
+/// A string that is not empty: an empty string counts as "not set" (the spec shows `image = ""`).
+fn nonempty(v: &Option<Sp<String>>) -> Option<Sp<String>> {
+    v.clone().filter(|s| !s.value.is_empty())
+}
+
+/// `text` as a [`Duration`], or why it is not one.
+fn duration(text: &str) -> Result<Duration, String> {
+    crate::validate::flinkconf::parse_duration(text).map(|ms| Duration::new(text, ms))
 }
 
 fn required<T>(v: Option<T>, what: &str, at: &Loc, help: &str, d: &mut Diagnostics) -> Option<T> {
@@ -128,58 +145,71 @@ fn not_a_duration(key: &str, why: &str, at: &Loc) -> Diagnostic {
 /// Validates one pipeline. Returns `None` when an error makes the pipeline unusable.
 pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline> {
     let errors_before = d.count(crate::diag::Severity::Error);
-    check_keys(t, "the pipeline", PIPELINE_KEYS, d);
-    let empty = Table::empty(t.loc.clone());
-    let keys::Top { name, namespace, description, labels } = keys::top(t, cx, d);
+    // Every problem of shape (unknown keys, wrong types, unknown words) is reported here, once;
+    // the sections below check what the values mean.
+    let p: raw::Pipeline = raw::from_table(t, "the pipeline", d);
+    let places = Places {
+        file: Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start },
+        name: p.name.as_ref().map(|n| n.loc.clone()),
+        job: t.get("job").map(|e| e.key_loc.clone()),
+        autoscaling_mode: p.autoscaling.as_ref().and_then(|a| a.value.mode.as_ref()).map(|m| m.loc.clone()),
+    };
+    // The keys `[autoscaling]` was written with, in the merged order (`explain` lists those the
+    // mode ignores in that order).
+    let auto_keys: Vec<String> = match t.get("autoscaling").map(|e| &e.node.value) {
+        Some(crate::spec::Value::Table(a)) => a.entries.keys().cloned().collect(),
+        _ => vec![],
+    };
+    let keys::Top { name, namespace, description, labels } = keys::top(&p, &t.loc, cx, d);
 
-    let flink_t = sub(t, "flink", "the pipeline", FLINK_KEYS, d).unwrap_or(&empty);
-    let job_t = sub(t, "job", "the pipeline", JOB_KEYS, d).unwrap_or(&empty);
-    let res_t = sub(t, "resources", "the pipeline", RESOURCES_KEYS, d).unwrap_or(&empty);
-    let auto_t = sub(t, "autoscaling", "the pipeline", AUTOSCALING_KEYS, d).unwrap_or(&empty);
+    let flink_r = or_empty(p.flink, &t.loc);
+    let job_r = or_empty(p.job, &t.loc);
+    let res_r = p.resources.map(|r| r.value).unwrap_or_default();
+    let auto_r = or_empty(p.autoscaling, &t.loc);
 
-    let version = flink::version(flink_t, cx.project.operator, d);
-    let bounded = opt_bool(job_t, "bounded", "[job]", d);
-    let is_bounded = bounded.as_ref().is_some_and(|b| b.value);
+    let version = flink::version(&flink_r, cx.project.operator, d);
+    let is_bounded = job_r.value.bounded.as_ref().is_some_and(|b| b.value);
     // The scaling mode before [flink]: it decides the deployment mode.
-    let (mode, hpa_alias) = autoscaling::mode(auto_t, d);
+    let (mode, hpa_alias) = autoscaling::mode(&auto_r.value);
     let inputs = flink::Inputs { version, scaling: mode, bounded: is_bounded, name: &name, namespace: &namespace };
-    let mut flink = flink::section(flink_t, &inputs, cx, d);
+    let mut flink = flink::section(&flink_r.value, &inputs, cx, d);
 
     let state = job::StateContext {
         savepoint_dir: &flink.savepoint_dir,
         standalone_without_ha: flink.mode == DeploymentMode::Standalone && !flink.high_availability,
     };
-    let job = job::job(job_t, &name, version, &state, flink.image.is_some(), cx, d);
+    let job = job::job(&job_r, &name, version, &state, flink.image.is_some(), cx, d);
     if is_bounded {
-        autoscaling::check_bounded(auto_t, mode, d);
+        autoscaling::check_bounded(&auto_r, mode, d);
     }
 
-    let resources = resources::resources(res_t, d);
+    let resources = resources::resources(&res_r, d);
 
-    let profile = resources.as_ref().map_or("small", |r| r.profile.as_str());
-    let mut autoscaling = autoscaling::autoscaling(&name, auto_t, mode, hpa_alias, profile, job.as_ref(), flink.slots, cx, d);
+    let profile = resources.as_ref().map_or(Profile::Small, |r| r.profile);
+    let scaling = autoscaling::Scaling { mode, hpa_alias, profile, slots: flink.slots };
+    let mut autoscaling = autoscaling::autoscaling(&name, &auto_r, &scaling, job.as_ref(), cx, d);
     let mut ignored = vec![];
-    if let Some(a) = &mut autoscaling {
-        ignored = autoscaling::ignored(auto_t, a);
-        autoscaling::check_against_flink(a, auto_t, job.as_ref(), &flink, d);
+    if let Some((a, entries)) = &mut autoscaling {
+        ignored = autoscaling::ignored(&auto_keys, entries, a.mode);
+        autoscaling::check_against_flink(a, &auto_r, job.as_ref(), &flink, d);
     }
     if let Some(j) = &job {
-        job::check_upgrade_storage(j, job_t, &flink, d);
+        job::check_upgrade_storage(j, &job_r, &flink, d);
     }
 
-    let tasks = tasks::tasks(t, &mut flink.env, d);
+    let tasks = tasks::tasks(p.tasks.as_ref().map(|l| l.as_slice()), &mut flink.env, d);
     flink.env.sort_by(|a, b| a.name.cmp(&b.name));
 
     // The memory model after [flink.config], which may change fractions.
     let res = resources?;
-    resources::check_memory(&res, res_t, &flink.config, t, d);
+    resources::check_memory(&res, &res_r, &flink.config, &t.loc, d);
 
     if d.count(crate::diag::Severity::Error) > errors_before {
         return None;
     }
     let version = version?;
     let job = job?;
-    let autoscaling = autoscaling?;
+    let (autoscaling, _) = autoscaling?;
     let mut sources = cx.sources.clone();
     sources.sort();
     sources.dedup();
@@ -212,12 +242,7 @@ pub fn pipeline(t: &Table, cx: &Ctx<'_>, d: &mut Diagnostics) -> Option<Pipeline
         autoscaling,
         tasks,
         ignored,
-        places: Places {
-            file: Loc { file: t.loc.file, span: t.loc.span.start..t.loc.span.start },
-            name: t.get("name").map(|e| e.node.loc.clone()),
-            job: t.get("job").map(|e| e.key_loc.clone()),
-            autoscaling_mode: auto_t.get("mode").map(|e| e.node.loc.clone()),
-        },
+        places,
         origins: crate::model::Origins::default(),
         objects: vec![],
     })

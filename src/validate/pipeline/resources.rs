@@ -1,56 +1,49 @@
 //! Validate phase: the `[resources]` section of one pipeline (SPEC §5).
 //!
-//! In: the `[resources]` table, and later the final `[flink.config]` (which may change Flink's
-//! memory fractions). Out: the profile and each container's CPU and memory, with the profile's
-//! values where the spec gives none, and every process size checked against Flink's memory
-//! model; every problem pushed as a diagnostic.
+//! In: `[resources]` as read ([`raw::Resources`]), and later the final `[flink.config]` (which
+//! may change Flink's memory fractions). Out: the profile and each container's CPU and memory,
+//! with the profile's values where the spec gives none, and every process size checked against
+//! Flink's memory model; every problem pushed as a diagnostic.
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, Loc};
 use crate::model::*;
-use crate::spec::{Table, Value};
+use crate::spec::raw;
 use crate::validate::memory::{self, MemorySize, Role};
-use crate::validate::read::*;
 
 /// The keys of `[resources]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const RESOURCES_KEYS: &[&str] = crate::spec::raw::Resources::FIELDS;
+pub const RESOURCES_KEYS: &[&str] = raw::Resources::FIELDS;
 /// The keys of `[resources.taskmanager]` and `[resources.jobmanager]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const CONTAINER_KEYS: &[&str] = crate::spec::raw::Container::FIELDS;
+pub const CONTAINER_KEYS: &[&str] = raw::Container::FIELDS;
 
-/// A resource profile of SPEC §5.
-pub struct Profile {
-    pub name: &'static str,
+/// What a resource profile of SPEC §5 stands for.
+pub struct ProfileSize {
     pub tm_cpu: f64,
     pub tm_memory: &'static str,
     pub min_replicas: u32,
     pub max_replicas: u32,
 }
 
-/// The resource profiles of SPEC §5; `small` is the default.
-pub const PROFILES: &[Profile] = &[
-    Profile { name: crate::spec::raw::Profile::Micro.word(), tm_cpu: 0.2, tm_memory: "1024m", min_replicas: 1, max_replicas: 2 },
-    Profile { name: crate::spec::raw::Profile::Small.word(), tm_cpu: 0.5, tm_memory: "1024m", min_replicas: 1, max_replicas: 3 },
-    Profile { name: crate::spec::raw::Profile::Medium.word(), tm_cpu: 1.0, tm_memory: "2048m", min_replicas: 2, max_replicas: 5 },
-    Profile { name: crate::spec::raw::Profile::Large.word(), tm_cpu: 2.0, tm_memory: "4096m", min_replicas: 2, max_replicas: 10 },
-    Profile { name: crate::spec::raw::Profile::Xlarge.word(), tm_cpu: 4.0, tm_memory: "8192m", min_replicas: 3, max_replicas: 20 },
-];
+/// The numbers of each profile of SPEC §5 (`small` is the default).
+pub const fn profile_size(p: Profile) -> ProfileSize {
+    let (tm_cpu, tm_memory, min_replicas, max_replicas) = match p {
+        Profile::Micro => (0.2, "1024m", 1, 2),
+        Profile::Small => (0.5, "1024m", 1, 3),
+        Profile::Medium => (1.0, "2048m", 2, 5),
+        Profile::Large => (2.0, "4096m", 2, 10),
+        Profile::Xlarge => (4.0, "8192m", 3, 20),
+    };
+    ProfileSize { tm_cpu, tm_memory, min_replicas, max_replicas }
+}
 const JM_CPU: f64 = 0.5;
 const JM_MEMORY: &str = "1024m";
 
-pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
-    let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
-    let profile_v = opt_choice(t, "profile", "[resources]", &names, d);
-    let profile = PROFILES.iter().find(|p| Some(p.name) == profile_v.as_ref().map(|v| v.value.as_str())).unwrap_or(&PROFILES[1]);
-    let empty = Table::empty(t.loc.clone());
-    let read = |key: &str, cpu: f64, mem: &str, d: &mut Diagnostics| -> Option<ContainerResources> {
-        let c = match opt_table(t, key, "[resources]", d) {
-            Some(c) => {
-                check_keys(c, &format!("[resources.{key}]"), CONTAINER_KEYS, d);
-                c
-            }
-            None => &empty,
-        };
+pub(super) fn resources(r: &raw::Resources, d: &mut Diagnostics) -> Option<Resources> {
+    let profile = r.profile.as_ref().map_or(Profile::Small, |p| p.value);
+    let size = profile_size(profile);
+    let read = |c: &Option<raw::Container>, key: &str, cpu: f64, mem: &str, d: &mut Diagnostics| -> Option<ContainerResources> {
         let section = format!("[resources.{key}]");
-        let cpu = match opt_number(c, "cpu", &section, d) {
+        let c = c.as_ref();
+        let cpu = match c.and_then(|c| c.cpu.as_ref()) {
             Some(v) if v.value > 0.0 && v.value <= 1024.0 => v.value,
             Some(v) => {
                 d.push(
@@ -62,7 +55,7 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
             }
             None => cpu,
         };
-        let memory = match opt_str(c, "memory", &section, d) {
+        let memory = match c.and_then(|c| c.memory.as_ref()) {
             Some(m) => match MemorySize::parse(&m.value) {
                 Ok(x) => x,
                 Err(e) => {
@@ -79,22 +72,28 @@ pub(super) fn resources(t: &Table, d: &mut Diagnostics) -> Option<Resources> {
         };
         Some(ContainerResources { cpu, memory })
     };
-    let tm = read("taskmanager", profile.tm_cpu, profile.tm_memory, d);
-    let jm = read("jobmanager", JM_CPU, JM_MEMORY, d);
-    Some(Resources { profile: profile.name.to_string(), jobmanager: jm?, taskmanager: tm? })
+    let tm = read(&r.taskmanager, "taskmanager", size.tm_cpu, size.tm_memory, d);
+    let jm = read(&r.jobmanager, "jobmanager", JM_CPU, JM_MEMORY, d);
+    Some(Resources { profile, jobmanager: jm?, taskmanager: tm? })
 }
 
-/// Checks both process sizes against Flink's memory model; `t` is the whole pipeline, the
+/// Checks both process sizes against Flink's memory model; `file` is the whole pipeline, the
 /// place of last resort.
-pub(super) fn check_memory(res: &Resources, res_t: &Table, config: &indexmap::IndexMap<String, String>, t: &Table, d: &mut Diagnostics) {
-    for (role, c, key) in [(Role::TaskManager, &res.taskmanager, "taskmanager"), (Role::JobManager, &res.jobmanager, "jobmanager")] {
+pub(super) fn check_memory(
+    res: &Resources,
+    r: &raw::Resources,
+    config: &indexmap::IndexMap<String, String>,
+    file: &Loc,
+    d: &mut Diagnostics,
+) {
+    for (role, c, key, written) in [
+        (Role::TaskManager, &res.taskmanager, "taskmanager", &r.taskmanager),
+        (Role::JobManager, &res.jobmanager, "jobmanager", &r.jobmanager),
+    ] {
         if let Err(e) = memory::check(role, c.memory, config) {
-            let loc = res_t
-                .get(key)
-                .and_then(|e| if let Value::Table(t) = &e.node.value { t.get("memory").map(|m| m.node.loc.clone()) } else { None })
-                .or_else(|| res_t.get("profile").map(|p| p.node.loc.clone()))
-                .unwrap_or_else(|| t.loc.clone());
-            let diag = e.diagnostic().at(&loc).label("Flink would refuse to start with this memory").help(format!(
+            let loc =
+                written.as_ref().and_then(|w| w.memory.as_ref()).map(|m| &m.loc).or(r.profile.as_ref().map(|p| &p.loc)).unwrap_or(file);
+            let diag = e.diagnostic().at(loc).label("Flink would refuse to start with this memory").help(format!(
                 "use at least {} for the {key}, or a larger resources.profile",
                 memory::minimum_process_size(role, config).map(|m| m.to_flink_string()).unwrap_or_else(|_| "more memory".into())
             ));

@@ -1,6 +1,6 @@
 //! Validate phase: the `[[tasks]]` of one pipeline.
 //!
-//! In: the pipeline table and the `[flink.env]` variables read so far. Out: each task's name,
+//! In: `[[tasks]]` as read ([`raw::Task`]) and the `[flink.env]` variables read so far. Out: each task's name,
 //! whether it is enabled, and its parameters as JSON, secrets replaced by
 //! `{"secret_env": "FLINKOPS_SECRET_…"}` with the matching environment variables appended to the
 //! env; every problem pushed as a diagnostic.
@@ -9,9 +9,9 @@ use super::flink::secret_ref;
 use super::required;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
+use crate::spec::raw::{self, Sp};
 use crate::spec::{Node, Table, Value};
 use crate::validate::names::{is_dns1123_label, not_a_label};
-use crate::validate::read::*;
 use crate::validate::secrets::{is_secret_looking, secret_env_name};
 
 /// The keys of a `[[tasks]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
@@ -19,16 +19,11 @@ pub const TASK_KEYS: &[&str] = crate::spec::raw::Task::FIELDS;
 
 /// Compiles `[[tasks]]`: params to JSON with secrets turned into `{"secret_env": …}`, and the
 /// matching environment variables appended to `env`.
-pub(super) fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Vec<Task> {
-    let Some((items, _)) = opt_array(t, "tasks", "the pipeline", d) else { return vec![] };
+pub(super) fn tasks(items: Option<&[Sp<raw::Task>]>, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Vec<Task> {
     let mut out: Vec<Task> = vec![];
-    for n in items {
-        let Value::Table(tt) = &n.value else {
-            d.push(Diagnostic::error(Code::WrongType, "each [[tasks]] entry must be a table").at(&n.loc).label("not a table"));
-            continue;
-        };
-        check_keys(tt, "[[tasks]]", TASK_KEYS, d);
-        let Some(name) = required(opt_str(tt, "name", "[[tasks]]", d), "name", &tt.loc, "give each task a `name`", d) else { continue };
+    for item in items.unwrap_or_default() {
+        let t = &item.value;
+        let Some(name) = required(t.name.as_ref(), "name", &item.loc, "give each task a `name`", d) else { continue };
         if !is_dns1123_label(&name.value) {
             d.push(
                 not_a_label("task name", &name.value)
@@ -46,12 +41,12 @@ pub(super) fn tasks(t: &Table, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Ve
             );
             continue;
         }
-        let enabled = opt_bool(tt, "enabled", "[[tasks]]", d).is_none_or(|b| b.value);
-        let params = match opt_table(tt, "params", "[[tasks]]", d) {
+        let enabled = t.enabled.as_ref().is_none_or(|b| b.value);
+        let params = match t.params.as_ref().and_then(|p| p.table()) {
             Some(p) => params_json(p, &name.value, &mut vec![], env, d),
             None => serde_json::Value::Object(serde_json::Map::new()),
         };
-        out.push(Task { name: name.value, enabled, params });
+        out.push(Task { name: name.value.clone(), enabled, params });
     }
     out
 }
@@ -61,7 +56,7 @@ fn params_json(t: &Table, task: &str, path: &mut Vec<String>, env: &mut Vec<EnvV
     for (k, e) in &t.entries {
         path.push(k.clone());
         let v = match &e.node.value {
-            Value::Table(inner) if inner.entries.contains_key("secret") => match secret_ref(inner, d) {
+            Value::Table(inner) if inner.entries.contains_key("secret") => match secret_ref(&e.node, d) {
                 Some((secret, key)) => {
                     let var = secret_env_name(task, path);
                     if env.iter().any(|x| x.name == var) {
