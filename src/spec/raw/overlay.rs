@@ -43,9 +43,10 @@ section! {
     }
 }
 pipeline! {
-    /// Deep-merged over the pipeline's spec (with its templates) before compiling; it has every key of a pipeline file except that `tasks` is a table keyed by task name.
+    /// Deep-merged over the pipeline's spec (with its templates) before compiling; it has every key of a pipeline file except `extends` and `name` (a pipeline's name and templates are the same in every environment), and `tasks` is a table keyed by task name.
     #[schemars(title = "`[pipelines.<name>]`")]
     pub struct OverlayPipeline {
+        ;
         /// Per task name, changes merged into the pipeline's task of that name.
         pub tasks: Option<RawTable<IndexMap<String, OverlayTask>>>,
     }

@@ -12,18 +12,20 @@ use super::{
 
 /// Declares a whole pipeline: a pipeline file's keys, with `tasks` of the given type (a pipeline
 /// file lists them, an overlay's `[pipelines.<name>]` keys them by name), so that the two
-/// share every other key and its description.
+/// share every other key and its description. The fields before `;` are the type's own (a
+/// pipeline file's `extends` and `name`, which an overlay cannot set).
 macro_rules! pipeline {
-    ($(#[$m:meta])* pub struct $name:ident { $(#[$tm:meta])* pub tasks: $tasks:ty, }) => {
+    (
+        $(#[$m:meta])* pub struct $name:ident {
+            $( $(#[$hm:meta])* pub $head:ident: $head_ty:ty, )*
+            ;
+            $(#[$tm:meta])* pub tasks: $tasks:ty,
+        }
+    ) => {
         section! {
             $(#[$m])*
             pub struct $name {
-                /// A template to merge this file over (relative to the repository root): tables merge deeply, arrays and scalars replace.
-                #[schemars(extend("x-form" = FORM_PATH))]
-                pub extends: Option<Sp<String>>,
-                /// Pipeline name, at most 45 characters: it prefixes every object name. Default: the file stem.
-                #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 45, "x-form" = "DNS-1123 label, at most 45 characters"))]
-                pub name: Option<Sp<String>>,
+                $( $(#[$hm])* pub $head: $head_ty, )*
                 /// Namespace of the pipeline's objects; wins over every overlay's `[env] namespace`. Default: the overlay's `[env] namespace`, else `[defaults] namespace`.
                 #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 63, "x-form" = "DNS-1123 label, at most 63 characters"))]
                 pub namespace: Option<Sp<String>>,
@@ -51,6 +53,13 @@ pipeline! {
     /// One pipeline per file `pipelines/<file>.toml` (SPEC §4). Templates under `templates/` are partial pipelines with the same keys, merged under the files that `extends` them. Unknown keys are errors.
     #[schemars(title = "Pipeline files")]
     pub struct Pipeline {
+        /// A template to merge this file over (relative to the repository root): tables merge deeply, arrays and scalars replace.
+        #[schemars(extend("x-form" = FORM_PATH))]
+        pub extends: Option<Sp<String>>,
+        /// Pipeline name, at most 45 characters: it prefixes every object name. Default: the file stem.
+        #[schemars(extend("pattern" = DNS_LABEL, "maxLength" = 45, "x-form" = "DNS-1123 label, at most 45 characters"))]
+        pub name: Option<Sp<String>>,
+        ;
         /// The named tasks of a multi-task job.
         pub tasks: Option<List<Sp<Task>>>,
     }
