@@ -15,7 +15,7 @@ use crate::render::Resource;
 use crate::spec::{Node, Table, Value};
 use crate::validate::read::{check_keys, opt_str, opt_table};
 
-// From the key registry, like the overlay's JSON Schema and docs/reference.md.
+// From the raw overlay types (spec::raw), like the overlay's JSON Schema and docs/reference.md.
 const PATCH_KEYS: &[&str] = crate::spec::raw::Patch::FIELDS;
 const MERGE_KEYS: &[&str] = crate::spec::raw::MergePatch::FIELDS;
 const TARGET_KEYS: &[&str] = crate::spec::raw::PatchTarget::FIELDS;

@@ -1,4 +1,4 @@
-//! `docs/reference.md` is generated from the key registry (SPEC §17): this test fails when the
+//! `docs/reference.md` is generated from the raw input types (src/spec/raw/) (SPEC §17): this test fails when the
 //! committed file differs from what the registry generates now, and rewrites it under
 //! `FLINKOPS_BLESS=1` (`FLINKOPS_BLESS=1 cargo test --test reference`).
 

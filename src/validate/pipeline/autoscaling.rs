@@ -18,14 +18,6 @@ use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::{check_timezone, strategy_of};
 use crate::validate::schedule::{Draft, Located};
 
-/// The keys of `[autoscaling]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const AUTOSCALING_KEYS: &[&str] = crate::spec::raw::Autoscaling::FIELDS;
-/// The keys of an `[[autoscaling.schedule]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const ENTRY_KEYS: &[&str] = crate::spec::raw::ScheduleEntry::FIELDS;
-/// The keys of `[autoscaling.operator]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const OPERATOR_KEYS: &[&str] = crate::spec::raw::OperatorAutoscaler::FIELDS;
-/// The words of `autoscaling.mode` (`hpa` is an alias of `hpa_reactive`).
-pub const MODES: &[&str] = crate::spec::raw::AutoscalingMode::WORDS;
 /// The schedule presets of SPEC §6.2.
 pub const PRESETS: &[&str] = crate::spec::raw::Preset::WORDS;
 

@@ -19,9 +19,6 @@ use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::secrets::is_secret_looking;
 use crate::versions::{FLINK_MINORS, FlinkMinor, FlinkVersion, Operator};
 
-/// The keys of `[flink]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const FLINK_KEYS: &[&str] = crate::spec::raw::Flink::FIELDS;
-
 /// `[flink]` checked, before it is assembled into [`Flink`] (the version is read first, on its
 /// own: every other section depends on it).
 pub(super) struct Section {

@@ -13,8 +13,6 @@ use crate::spec::raw::{self, Sp};
 use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::versions::{CONNECTOR_NAMES, FLINK_MINORS, FlinkVersion};
 
-/// The keys of `[job]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const JOB_KEYS: &[&str] = crate::spec::raw::Job::FIELDS;
 /// `job.periodic_savepoint` of a standalone deployment without HA that has a `savepoint_dir`
 /// (SPEC §13.6).
 pub const PERIODIC_SAVEPOINT_DEFAULT: &str = "1h";

@@ -13,9 +13,6 @@ use crate::spec::raw;
 use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::project::labels;
 
-/// The keys of the pipeline file, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const PIPELINE_KEYS: &[&str] = crate::spec::raw::Pipeline::FIELDS;
-
 /// The pipeline's identity and metadata.
 pub(super) struct Top {
     pub name: String,

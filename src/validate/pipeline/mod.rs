@@ -25,12 +25,9 @@ mod keys;
 mod resources;
 mod tasks;
 
-pub use autoscaling::{AUTOSCALING_KEYS, ENTRY_KEYS, MODES, OPERATOR_KEYS, PRESETS, preset_entries};
-pub use flink::FLINK_KEYS;
-pub use job::{JOB_KEYS, PERIODIC_SAVEPOINT_DEFAULT};
-pub use keys::PIPELINE_KEYS;
-pub use resources::{CONTAINER_KEYS, ProfileSize, RESOURCES_KEYS, profile_size};
-pub use tasks::TASK_KEYS;
+pub use autoscaling::{PRESETS, preset_entries};
+pub use job::PERIODIC_SAVEPOINT_DEFAULT;
+pub use resources::{ProfileSize, profile_size};
 
 /// Context shared by the checks of one pipeline.
 pub struct Ctx<'a> {

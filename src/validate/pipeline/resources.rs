@@ -10,11 +10,6 @@ use crate::model::*;
 use crate::spec::raw;
 use crate::validate::memory::{self, MemorySize, Role};
 
-/// The keys of `[resources]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const RESOURCES_KEYS: &[&str] = raw::Resources::FIELDS;
-/// The keys of `[resources.taskmanager]` and `[resources.jobmanager]`, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const CONTAINER_KEYS: &[&str] = raw::Container::FIELDS;
-
 /// What a resource profile of SPEC §5 stands for.
 pub struct ProfileSize {
     pub tm_cpu: f64,

@@ -14,9 +14,6 @@ use crate::spec::{Node, Table, Value};
 use crate::validate::names::{is_dns1123_label, not_a_label};
 use crate::validate::secrets::{is_secret_looking, secret_env_name};
 
-/// The keys of a `[[tasks]]` entry, from the key registry (like the JSON Schemas and docs/reference.md).
-pub const TASK_KEYS: &[&str] = crate::spec::raw::Task::FIELDS;
-
 /// Compiles `[[tasks]]`: params to JSON with secrets turned into `{"secret_env": …}`, and the
 /// matching environment variables appended to `env`.
 pub(super) fn tasks(items: Option<&[Sp<raw::Task>]>, env: &mut Vec<EnvVar>, d: &mut Diagnostics) -> Vec<Task> {
