@@ -245,9 +245,18 @@ const fn byte_table(extra: &[u8]) -> [bool; 256] {
     t
 }
 
+/// A letter no number, date or time can hold: numbers hold only the radix prefixes `0x`/`0o`/`0b`,
+/// hex digits and the exponent `e`; YAML 1.1 timestamps only `T`/`t` and `Z`/`z`. A string
+/// starting with a digit and holding one of these is no number, date or base-60 value
+/// (`quoting::is_numeric`, `is_yaml11_timestamp`, `is_yaml11_sexagesimal`): `60s`, `1024m`.
+fn decisive(c: u8) -> bool {
+    c.is_ascii_alphabetic() && !matches!(c.to_ascii_lowercase(), b'a'..=b'f' | b'o' | b'x' | b't' | b'z')
+}
+
 /// A conservative subset of the strings serde-saphyr writes plain as a value
 /// (`quoting::is_plain_value_safe` with `yaml_12 = false`, no newline, not `.`/`#`/`-`): it starts
-/// with a letter or `/` (so it cannot read as a number, date, indicator or document marker),
+/// with a letter or `/`, or with a digit and holds a [`decisive`] letter (so it cannot read as a
+/// number, date, indicator or document marker),
 /// holds only [`VALUE_BYTES`] (no control character, no `#` to start a comment), has no `: `,
 /// does not end in a space or `:`, and is no ambiguous word.
 fn plain_value(s: &str) -> bool {
@@ -263,7 +272,8 @@ fn plain_key(k: &str) -> bool {
 fn plain_with(s: &str, allowed: &[bool; 256]) -> bool {
     let b = s.as_bytes();
     let (Some(&first), Some(&last)) = (b.first(), b.last()) else { return false };
-    if !(first.is_ascii_alphabetic() || first == b'/') || last == b' ' || last == b':' {
+    let starts_well = first.is_ascii_alphabetic() || first == b'/' || (first.is_ascii_digit() && b.iter().any(|c| decisive(*c)));
+    if !starts_well || last == b' ' || last == b':' {
         return false;
     }
     // One pass without early exit: most strings are plain, and this is the emitter's hot loop.
@@ -420,6 +430,13 @@ mod tests {
             "\u{feff}",
             "\u{0}",
             "\u{7f}",
+            "60s",
+            "1024m",
+            "1h",
+            "3349cc",
+            "1g",
+            "0xg",
+            "2024-10-01Tg",
             "set -eu",
             "kubectl patch x -p '{\"spec\":{}}'",
             "30 7 * * *",
@@ -460,11 +477,44 @@ mod tests {
 
     #[test]
     fn the_plain_subset_is_written_plain_by_serde_saphyr() {
-        for s in ["a", "p00004-peak", "/tmp", "Prune=confirm", "a b * c", "registry.example.com/x:1.2@sha256:0f", "a:b", "yes-no"] {
+        for s in [
+            "a",
+            "p00004-peak",
+            "/tmp",
+            "Prune=confirm",
+            "a b * c",
+            "registry.example.com/x:1.2@sha256:0f",
+            "a:b",
+            "yes-no",
+            "60s",
+            "1024m",
+            "2h30m",
+            "1g",
+        ] {
             assert!(plain_value(s), "{s}");
             assert_eq!(generic(&json!({ "k": s })), format!("k: {s}\n"));
         }
-        for s in ["", "y", "Off", "NULL", "nan", "a ", "a:", "a: b", "a #b", "1a", "-a", ".a", "a\nb", "é"] {
+        for s in [
+            "",
+            "y",
+            "Off",
+            "NULL",
+            "nan",
+            "a ",
+            "a:",
+            "a: b",
+            "a #b",
+            "1a",
+            "1e3",
+            "0x1F",
+            "0o17",
+            "2024-10-01T10:00:00Z",
+            "12:30",
+            "-a",
+            ".a",
+            "a\nb",
+            "é",
+        ] {
             assert!(!plain_value(s), "{s:?}");
         }
     }
