@@ -9,9 +9,12 @@
 #   kustomize-controller runs per unit; target < 1 s), the largest Argo CD Application and Flux
 #   Kustomization in bytes (target < 64 KiB), and — up to 2,000 pipelines, as it grows
 #   quadratically — the env-level `kubectl kustomize out/prod` the old single unit needed.
-#   Usage: bash benches/cli.sh [N...] (default: 1000 2000 10000)
+#   Usage: bash benches/cli.sh [--no-units] [N...] (default: 1000 2000 10000); --no-units stops
+#   after the first table (the kustomize builds take long and do not depend on flinkops' speed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+units_too=1
+if [ "${1:-}" = --no-units ]; then units_too=0; shift; fi
 cargo build --release --quiet --example synth
 cargo build --release --quiet
 bin="$PWD/target/release/flinkops"
@@ -42,6 +45,8 @@ for n in "${sizes[@]}"; do
   printf "%7s %7s %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f %8d %8d\n" "$n" "$files" "$g" "$c" "$(echo "$g/$c" | bc -l)" \
     "$k" "$d" "$(echo "$k/$d" | bc -l)" "$((gen_kb / 1024))" "$((check_kb / 1024))"
 done
+
+[ $units_too = 1 ] || { rm -rf "$work"; exit 0; }
 
 # The delivery units, on the last repository of each size (regenerated: the loop above deletes it).
 have_kubectl=1; command -v kubectl >/dev/null 2>&1 || have_kubectl=0
