@@ -5,7 +5,7 @@
 //! prints the result: the diff of that file and of `out/` and a suggested commit message
 //! (stdout), notes and errors (stderr, through the diagnostic renderer). Nothing touches a cluster.
 
-use super::{Exit, Global, sync_error};
+use super::{Exit, Global, fail};
 use flinkops::day2::{self, Applied, Day2Error, Operation, Outcome, RegenerateFailure, Request};
 use flinkops::sync;
 
@@ -104,7 +104,7 @@ fn day2_error(e: Day2Error) -> Exit {
     let line = e.diagnostic();
     let exit = if e.is_invalid_input() { Exit::Invalid } else { Exit::Internal };
     let cause = match e {
-        Day2Error::Sync(s) => return sync_error(s),
+        Day2Error::Sync(s) => return fail(s),
         Day2Error::Blocked { diagnostics, sources, .. } => {
             let _ = super::report(&diagnostics, &sources);
             None
@@ -118,7 +118,7 @@ fn day2_error(e: Day2Error) -> Exit {
             let _ = super::report(&c.diagnostics, &c.sources);
         }
         Some(RegenerateFailure::Sync(s)) => {
-            let _ = sync_error(s);
+            let _ = fail(s);
         }
         None => {}
     }
@@ -130,7 +130,7 @@ pub fn run(args: &impl Day2Args, g: &Global) -> Result<(), Exit> {
     let req = args.request();
     let root = g.root()?;
     // Read-modify-write of a spec file and out/: no other run may interleave (like `generate`).
-    let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(sync_error)?;
+    let _lock = sync::RunLock::acquire(&root, true, || g.info("waiting for another flinkops run to finish…")).map_err(fail)?;
     let opts = day2::Options { deny_warnings: g.deny_warnings };
     let applied = match day2::apply(&root, &req, &opts).map_err(day2_error)? {
         Outcome::Applied(applied) => applied,

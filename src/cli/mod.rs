@@ -225,9 +225,6 @@ pub fn fail(e: impl Into<Diagnostic>) -> Exit {
     if d.code.id().starts_with("E9") { Exit::Internal } else { Exit::Invalid }
 }
 
-/// The name `day2.rs` calls [`fail`] by for `SyncError`s.
-use self::fail as sync_error;
-
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
